@@ -23,8 +23,8 @@
  * source's name of up to 16 bytes, or "" for the connections without a hello). */
 #define CALL_TEXT_INLINE 28
 
-/* completions_owed saturates here: a count it can no longer keep (binding_stats) */
-#define COMPLETIONS_OWED_MAX UCHAR_MAX
+/* events_waiting saturates here: a count it can no longer keep (binding_stats) */
+#define EVENTS_WAITING_MAX UCHAR_MAX
 
 /* A call and the sender that opened it ("" for the connections without a hello): 64 bytes
  * (were 168, two 65-byte arrays) in a table kept at most half full. */
@@ -34,13 +34,13 @@ struct call_owner {
 	/* "call_id\0owner\0" at their length: in text, or in long_text (allocated, freed with the
 	 * entry: free_call_text) when longer than CALL_TEXT_INLINE. */
 	char *long_text;
-	bool has_start; /* both: complete, kept until the tracker completes it (binding.h) */
+	bool has_start; /* both: complete, no longer counted to its owner (binding.h) */
 	bool has_end;
 	unsigned char call_id_len;
-	/* the completions (call_start and call_end both admitted) the tracker has not made yet:
-	 * the owner's new call of the id while an earlier one waits keeps the entry until both
-	 * are made; at COMPLETIONS_OWED_MAX no completion forgets it (binding.h) */
-	unsigned char completions_owed;
+	/* the id's events bound (admitted, not duplicates) that the tracker has not applied yet:
+	 * the entry goes once none waits and the tracker holds no call of the id; at
+	 * EVENTS_WAITING_MAX no application forgets it (binding.h) */
+	unsigned char events_waiting;
 	char text[CALL_TEXT_INLINE];
 };
 
@@ -568,8 +568,8 @@ static void uncount_owner(struct binding *binding, const struct operator_owner *
 		rate->operators--;
 }
 
-/* Is the call complete (its call_start and call_end admitted), its owner kept until the tracker
- * completes it? */
+/* Is the call complete (its call_start and call_end admitted), no longer counted to its owner
+ * (kept while any of its events waits or the tracker holds it)? */
 static bool call_complete(const struct call_owner *call)
 {
 	return call->has_start && call->has_end;
@@ -591,7 +591,7 @@ static void uncount_call(struct binding *binding, const struct call_owner *call)
 		rate->calls--;
 }
 
-/* A call's entry goes (completed by the tracker, forgotten, evicted): uncounted if counted. */
+/* A call's entry goes (nothing holds it, forgotten, evicted): uncounted if counted. */
 static void forget_call(void *entry, void *ctx)
 {
 	if (call_counted(entry))
@@ -946,7 +946,7 @@ static void bind_call(struct binding *binding, const struct config *config,
 			return;
 		}
 		call->has_start = call->has_end = false;
-		call->completions_owed = 0;
+		call->events_waiting = 0;
 	} else if (call_complete(call) &&
 		   (event->type == EVENT_CALL_START || event->type == EVENT_CALL_END)) {
 		call->has_start = call->has_end = false; /* its owner's new call of the same id */
@@ -966,12 +966,11 @@ static void bind_call(struct binding *binding, const struct config *config,
 	bool was_complete = call_complete(call);
 	call->has_start |= event->type == EVENT_CALL_START;
 	call->has_end |= event->type == EVENT_CALL_END;
-	if (!was_complete && call_complete(call)) { /* kept until the tracker completes it */
+	if (!was_complete && call_complete(call)) /* kept while an event waits or it is held */
 		uncount_call(binding, call);
-		if (call->completions_owed < COMPLETIONS_OWED_MAX &&
-		    ++call->completions_owed == COMPLETIONS_OWED_MAX)
-			binding->stats.calls_owed_capped++;
-	}
+	if (call->events_waiting < EVENTS_WAITING_MAX &&
+	    ++call->events_waiting == EVENTS_WAITING_MAX)
+		binding->stats.calls_owed_capped++;
 }
 
 /* slot: as bind_call's. */
@@ -1028,7 +1027,7 @@ static void bind_operator(struct binding *binding, const struct config *config,
  * operator (the sender's rate of new operators counts them). */
 static bool names_call(const struct event *event)
 {
-	return event->type != EVENT_OPERATOR_STATE && event->type != EVENT_CALL_OFFERED;
+	return event_names_call(event->type);
 }
 
 static bool introduces_operator(const struct event *event)
@@ -1263,17 +1262,69 @@ void binding_evict_call(struct binding *binding, const char *call_id, uint64_t c
 	count_evicted(binding, &binding->stats.calls_evicted, expired ? 0 : 1);
 }
 
-void binding_complete_call(struct binding *binding, const char *call_id, uint64_t call_hash)
+void binding_call_event_applied(struct binding *binding, const char *call_id, uint64_t call_hash,
+				bool tracker_holds)
 {
 	uint32_t i = table_probe(&binding->calls, call_hash, call_matches, call_id);
 	struct call_owner *call = table_slot(&binding->calls, i);
 
-	if (!table_used(&binding->calls, i) || call->completions_owed == COMPLETIONS_OWED_MAX)
+	if (!table_used(&binding->calls, i) || call->events_waiting == EVENTS_WAITING_MAX)
 		return; /* not bound, or too many to count: kept until its time is up */
-	if (call->completions_owed > 0 && --call->completions_owed > 0)
-		return; /* a later call of the id, complete too, still waits */
-	if (call_complete(call))
+	if (call->events_waiting > 0 && --call->events_waiting > 0)
+		return; /* another event of the id still waits */
+	if (!tracker_holds)
 		remove_call(binding, i);
+}
+
+/* How many of the sorted hashes waiting[0..count) are hash, at most EVENTS_WAITING_MAX. */
+static unsigned char count_waiting(const uint64_t *waiting, uint32_t count, uint64_t hash)
+{
+	uint32_t lo = 0, hi = count, found = 0;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (waiting[mid] < hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo < count && waiting[lo++] == hash && found < EVENTS_WAITING_MAX)
+		found++;
+	return (unsigned char)found;
+}
+
+/* Is the call's owner one nothing holds: none of its events waiting, and no call of the id
+ * held (ctx: struct binding_call_holder)? */
+static bool call_unheld(const void *entry, const void *ctx)
+{
+	const struct call_owner *call = entry;
+
+	return call->events_waiting == 0 && call_not_held(entry, ctx);
+}
+
+int binding_restore_waiting(struct binding *binding, const uint64_t *waiting, uint32_t count,
+			    bool recount)
+{
+	uint32_t unheld = 0;
+
+	for (uint32_t i = 0; binding->calls.slots && i <= binding->calls.mask; i++) {
+		if (!table_used(&binding->calls, i))
+			continue;
+		struct call_owner *call = table_slot(&binding->calls, i);
+		unsigned char buffered = count_waiting(waiting, count, call->base.hash);
+		if (recount)
+			call->events_waiting = buffered;
+		else if (call->events_waiting < EVENTS_WAITING_MAX &&
+			 call->events_waiting > buffered)
+			return -EINVAL; /* more waiting than the buffer holds */
+	}
+	if (binding->holder.held) {
+		/* an owner nothing holds: an older build's (its count by completions: rev10a R2)
+		 * goes; one saved by this build is damage */
+		unheld = table_remove_stale(&binding->calls, call_unheld, &binding->holder,
+					    forget_call, binding);
+	}
+	return unheld > 0 && !recount ? -EINVAL : 0;
 }
 
 uint32_t binding_open_episodes(const struct binding *binding)
@@ -1349,8 +1400,9 @@ static const struct codec_counter binding_counters[] = {
 	CODEC_COUNTER_SCALAR(struct binding_stats, calls_owed_capped),
 };
 
-/* [string call_id][string owner][i64 last ms][u8 has_start][u8 has_end][u8 completions owed]
- * (snapshot format 14; 13 had no completions owed) */
+/* [string call_id][string owner][i64 last ms][u8 has_start][u8 has_end][u8 events waiting]
+ * (snapshot format 15; 14's byte counted completions owed, 13 had none: both read without it,
+ * binding_restore_waiting counts them again) */
 static void put_call_owner(const void *entry, struct codec_writer *writer, const void *ctx)
 {
 	const struct call_owner *call = entry;
@@ -1361,7 +1413,7 @@ static void put_call_owner(const void *entry, struct codec_writer *writer, const
 	codec_put_i64(writer, call->last_ms);
 	codec_put_u8(writer, call->has_start);
 	codec_put_u8(writer, call->has_end);
-	codec_put_u8(writer, call->completions_owed);
+	codec_put_u8(writer, call->events_waiting);
 }
 
 /* ctx: the snapshot's format (uint32_t). */
@@ -1375,10 +1427,10 @@ static int get_call_owner(void *entry, uint64_t *hash, struct codec_reader *read
 	call->last_ms = codec_get_i64(reader);
 	call->has_start = codec_get_u8(reader) != 0;
 	call->has_end = codec_get_u8(reader) != 0;
-	call->completions_owed = call_complete(call); /* format 13: what a complete call owes */
-	if (*(const uint32_t *)ctx >= 14)
-		call->completions_owed = codec_get_u8(reader);
-	if (reader->failed || (call_complete(call) && call->completions_owed == 0))
+	uint32_t format = *(const uint32_t *)ctx;
+	unsigned char waiting = format >= 14 ? codec_get_u8(reader) : 0;
+	call->events_waiting = format >= 15 ? waiting : 0; /* else binding_restore_waiting's */
+	if (reader->failed)
 		return -EINVAL;
 	if (!set_call_text(call, call_id, owner))
 		return -ENOMEM;

@@ -51,8 +51,8 @@ struct binding_stats {
 	uint64_t calls_evicted;     /* call owners forgotten early: tracker.max_open_calls */
 	uint64_t operators_evicted; /* operator owners forgotten early: tracker.max_operators */
 	uint64_t senders_evicted;   /* new-operator counts forgotten: feed.max_sources */
-	/* call owners whose completions owed reached 255 (binding_complete_call): kept until
-	 * their time is up */
+	/* call owners whose events waiting reached 255 (binding_call_event_applied): kept
+	 * until their time is up */
 	uint64_t calls_owed_capped;
 	uint32_t calls;             /* calls bound now */
 	uint32_t operators;         /* operators bound now */
@@ -77,21 +77,24 @@ struct binding_call_holder {
 };
 
 /** Invariant (with the engine telling binding_evict_call every call the tracker drops, evicted
- * or expired, and binding_complete_call every call it completes): every call the tracker holds
- * has its owner here, so no other sender can end it; except once its time is up here
- * (tracker.max_call_seconds without an event, by the newest event time, which may run ahead of
- * the tracker's by the reorder window). A call whose call_start and call_end were both admitted
- * (complete) keeps its owner until the tracker completes it (the later of them released from
- * the reorder buffer), so another sender's events for it are refused until then, even those
- * stamped before its call_end; its owner's next call_start or call_end for the id starts a new
- * call, and the entry stays until the tracker has made every completion admitted (an id reused
- * within the reorder window: each call's completion counted, binding_complete_call). Such a
- * call is held (the tracker holds one half, or both wait in the reorder buffer):
- * the room below counts it. The owners' table holds tracker.max_open_calls +
- * tracker.max_reorder_events + 1 and a sixteenth more; when full it forgets (uncounted) the
- * owners of calls holder does not hold (events dropped after their admission, as resends, or
- * lost by the tracker), of which there are then some. Without a holder, a full table evicts
- * as the tracker does (the idlest of the sender holding the most). */
+ * or expired, and binding_call_event_applied every call event the tracker applies): a call
+ * owner lives exactly while the reorder buffer or the tracker holds its id. Each event of the
+ * id bound (admitted, not a duplicate) counts one event waiting; each the tracker applies,
+ * one fewer; the owner goes when none waits and the tracker holds no call of the id. So the
+ * order the events come in does not matter (the tracker pairs an id's call_start and call_end
+ * by ts, not by arrival): while any of them waits or a call of the id is open, another
+ * sender's events for it are refused, even those stamped before its call_end; once none is
+ * held, the id is free at once. The owner goes earlier only with the tracker's call (evicted,
+ * expired, lost for want of memory: binding_evict_call), or when its time is up here
+ * (tracker.max_call_seconds without an event, by the newest event time, which may run ahead
+ * of the tracker's by the reorder window); it stays longer only at 255 events waiting
+ * (calls_owed_capped). A complete call (its call_start and call_end both admitted) no longer
+ * counts to its owner's open calls; its owner's next call_start or call_end for the id starts
+ * a new call. Every owner is of a call held: the room below counts it. The owners' table
+ * holds tracker.max_open_calls + tracker.max_reorder_events + 1 and a sixteenth more; when
+ * full it forgets (uncounted) the owners of calls holder does not hold (those whose time is up,
+ * or capped at 255), of which there are then some. Without a holder, a full table evicts as
+ * the tracker does (the idlest of the sender holding the most). */
 void binding_set_call_holder(struct binding *binding, const struct binding_call_holder *holder);
 
 /** Resize to config's bounds, all or nothing: every table's memory is allocated before anything
@@ -136,9 +139,9 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 
 /** Bind what binding_admit admitted, right after it. A duplicate (the engine's duplicate
  * filter drops it, so the tracker never sees it) binds no call: a resent call_start and
- * call_end of a call completed already would otherwise leave an owner the tracker never
- * completes (binding_complete_call), refusing every other source's events for the id for
- * tracker.max_call_seconds. */
+ * call_end of a call completed already would otherwise leave an owner whose events the
+ * tracker never applies (binding_call_event_applied), refusing every other source's events
+ * for the id for tracker.max_call_seconds. */
 void binding_bind(struct binding *binding, const struct config *config,
 		  const struct binding_admission *admitted, bool duplicate);
 
@@ -204,15 +207,27 @@ const char *binding_operator_evict_victim(const struct binding *binding);
 void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash,
 			bool expired);
 
-/** The tracker completed the call (or dropped it, its call_end stamped before its call_start):
- * one completion fewer owed. The owner of a complete call (both its call_start and call_end
- * admitted) is forgotten, not counted, once none is owed; a call not complete here (its owner's
- * new call of the same id), or one whose later call of the id is complete too and waits, keeps
- * its owner. Bounded: at 255 completions owed at once (an id reused that often within the
- * reorder window) the count stops, counted in calls_owed_capped, and no completion forgets
- * the owner: it is kept until its time is up (tracker.max_call_seconds), or forgotten first
- * when a full table makes room once none of its calls is held, never early. */
-void binding_complete_call(struct binding *binding, const char *call_id, uint64_t call_hash);
+/** The tracker applied one of the call's events (whatever its result): one event fewer
+ * waiting. The owner is forgotten once none waits unless tracker_holds (a call of the id open
+ * in the tracker after the event). Bounded: at 255 events waiting at once (an id named that
+ * often within the reorder window) the count stops, counted in calls_owed_capped, and no
+ * application forgets the owner: it is kept until its time is up (tracker.max_call_seconds),
+ * or forgotten first when a full table makes room once none of its calls is held, never
+ * early. One look-up per call event. */
+void binding_call_event_applied(struct binding *binding, const char *call_id, uint64_t call_hash,
+				bool tracker_holds);
+
+/** After binding_load: waiting[0..count), the restored reorder buffer's call hashes sorted
+ * (reorder_call_hashes: the events naming a call). recount (a snapshot of format 13 or 14, whose
+ * byte counted no events): each owner's events waiting counted from them (a hash collision
+ * counts another id's events too: that owner is kept until its time is up, and the snapshots
+ * after refused as inconsistent), and the owners
+ * nothing holds (events_waiting 0, no call of the id held: the holder's
+ * answer) forgotten. Else the counts read are checked: -EINVAL (inconsistent) when one, not
+ * at 255, is more than the buffer holds, or an owner nothing holds was saved. The holder's
+ * done is the caller's (waiting may be what it gathered). */
+int binding_restore_waiting(struct binding *binding, const uint64_t *waiting, uint32_t count,
+			    bool recount);
 
 /** Is the operator owned by owner, or not bound at all (its owner forgotten or evicted)? */
 bool binding_operator_owned_by(const struct binding *binding, const char *agency,
@@ -242,7 +257,8 @@ struct codec_reader;
 
 void binding_save(const struct binding *binding, struct codec_writer *writer);
 /** Load what binding_save wrote into a new gate of the same bounds, in an engine snapshot of
- * format (13 saved no completions owed: a complete call owes 1). 0 or -EINVAL. */
+ * format (13 and 14 saved no events waiting: binding_restore_waiting counts them). 0 or
+ * -EINVAL. */
 int binding_load(struct binding *binding, struct codec_reader *reader, uint32_t format);
 
 #endif

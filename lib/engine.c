@@ -39,9 +39,9 @@
 #define ENGINE_CHECK_LIMITS 0
 #endif
 
-/* The calls the binding keeps owners of (binding_set_call_holder; asked when its table is full
- * and at a reload): those the tracker holds and those whose events still wait in the reorder
- * buffer (bound when admitted, tracked only when released). */
+/* The calls the binding keeps owners of (binding_set_call_holder; asked when its table is full,
+ * at a reload and at a restore): those the tracker holds and those whose events still wait in
+ * the reorder buffer (bound when admitted, tracked only when released). */
 struct calls_held {
 	const struct engine *engine;
 	uint64_t *waiting; /* the reorder buffer's call hashes, sorted: built when first asked */
@@ -385,8 +385,9 @@ static void track_event(struct engine *engine, const struct event *event, uint64
 	}
 	enum tracker_result result = tracker_apply_hashed(engine->tracker, event, call_hash,
 							  &completed);
-	if (result == TRACKER_COMPLETED || result == TRACKER_END_BEFORE_START)
-		binding_complete_call(engine->binding, event->call_id, call_hash);
+	/* a call's call_start or call_end again (DUPLICATE) leaves it open, as PENDING does */
+	binding_call_event_applied(engine->binding, event->call_id, call_hash,
+				   result == TRACKER_PENDING || result == TRACKER_DUPLICATE);
 	if (result != TRACKER_COMPLETED)
 		return;
 	completed.late = late;
@@ -1608,7 +1609,8 @@ static void list_waiting(struct calls_held *held)
 		held->waiting_unknown = true;
 		return;
 	}
-	reorder_call_hashes(reorder, held->waiting);
+	/* the events the binding counts to an owner: a call_offered waiting holds no call */
+	held->waiting_count = reorder_call_hashes(reorder, held->waiting);
 	qsort(held->waiting, held->waiting_count, sizeof(*held->waiting), compare_u64);
 }
 
@@ -2202,8 +2204,9 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 14 (13 saved no call owner's completions owed: read as 1 for a complete
- * call, what it must be unless the owner's id was reused within the reorder window; 12 saved no
+ * Snapshot frame, format 15 (14 saved a call owner's completions owed, paired by arrival, where
+ * 15 saves its events waiting: 14 and 13, which saved none, are read with the count made again
+ * from the restored reorder buffer, binding_restore_waiting; 12 saved no
  * sender's calls and call-takers: counted again on load, they made senders forgotten live, each
  * evicting another; 11 saved no baseline's departure: a restore put every departed source back in;
  * 10 saved the eviction counts of 9 limits where 11 saves 10, tracker.max_call_seconds added, and
@@ -2399,6 +2402,23 @@ static void restore_rejecting(struct engine *engine)
 	}
 }
 
+/* The binding's counts of events waiting against the restored reorder buffer (recount: a
+ * format before 15, whose byte counted none: binding_restore_waiting). */
+static int restore_waiting(struct engine *engine, bool recount)
+{
+	struct calls_held *held = &engine->calls_held;
+	int rc;
+
+	list_waiting(held);
+	if (held->waiting_unknown) {
+		calls_held_done(held);
+		return -ENOMEM;
+	}
+	rc = binding_restore_waiting(engine->binding, held->waiting, held->waiting_count, recount);
+	calls_held_done(held);
+	return rc;
+}
+
 static int load_state(struct engine *engine, struct codec_reader *reader, uint32_t format)
 {
 	engine->watermark_ms = codec_get_i64(reader);
@@ -2421,7 +2441,8 @@ static int load_state(struct engine *engine, struct codec_reader *reader, uint32
 		engine->limit_counts[i] = codec_get_u64(reader);
 		engine->limit_growth_ms[i] = codec_get_i64(reader);
 	}
-	if (binding_load(engine->binding, reader, format) != 0)
+	if (binding_load(engine->binding, reader, format) != 0 ||
+	    restore_waiting(engine, format < 15) != 0)
 		return -EINVAL;
 	restore_rejecting(engine);
 	engine->settle_pending = true;

@@ -297,8 +297,9 @@ struct codec_writer;
 
 /* The snapshot format engine_snapshot writes and engine_restore reads (docs/protocol.md,
  * "State directory"). */
-#define ENGINE_SNAPSHOT_FORMAT 14
-/* The oldest format engine_restore still reads (13: no call owner's completions owed). */
+#define ENGINE_SNAPSHOT_FORMAT 15
+/* The oldest format engine_restore still reads (13: no call owner's count; 14: a count of
+ * completions owed, not events waiting: both counted again from the reorder buffer). */
 #define ENGINE_SNAPSHOT_FORMAT_OLDEST 13
 /* Room for any reason engine_restore gives. */
 #define ENGINE_WHY_MAX 320

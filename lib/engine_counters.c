@@ -94,6 +94,10 @@ const struct engine_counter engine_counters_metrics[] = {
 	       "system_alerts_dropped_total",
 	       "System alerts of feed sources not raised: their room (feed.max_sources) was "
 	       "full."),
+	METRIC("call_owners_capped", "call owners capped", binding.calls_owed_capped,
+	       "call_owners_capped_total",
+	       "Call ids a feed source reused 255 times while their events waited: their owner is "
+	       "kept until tracker.max_call_seconds, other sources' events for them refused."),
 	FAMILY("evicted_total", "counter",
 	       "Entries forgotten because a bounded table was full, by the configuration key to "
 	       "raise."),

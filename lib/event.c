@@ -119,6 +119,11 @@ const char *event_type_name(enum event_type type)
 	return "unknown";
 }
 
+bool event_names_call(enum event_type type)
+{
+	return type != EVENT_OPERATOR_STATE && type != EVENT_CALL_OFFERED;
+}
+
 const char *event_released_by_name(enum released_by who)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(released_by_names); i++)

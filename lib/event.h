@@ -165,6 +165,11 @@ const char *event_reject_name(enum event_reject reason);
 /** Protocol name of an event type ("call_start"). */
 const char *event_type_name(enum event_type type);
 
+/** Does an event of this type name a call the tracker records (every type but operator_state,
+ * which names none, and call_offered, an arrival counted apart)? Its call id is then bound to
+ * its owner (binding) and applied by the tracker. */
+bool event_names_call(enum event_type type);
+
 /** Protocol name of a single released_by value ("operator"); NULL if not exactly one bit. */
 const char *event_released_by_name(enum released_by who);
 

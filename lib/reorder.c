@@ -62,10 +62,16 @@ uint32_t reorder_count_source(const struct reorder *reorder, const char *source)
 	return n;
 }
 
-void reorder_call_hashes(const struct reorder *reorder, uint64_t *out)
+uint32_t reorder_call_hashes(const struct reorder *reorder, uint64_t *out)
 {
-	for (uint32_t k = 0; k < reorder->count; k++)
-		out[k] = reorder->items[reorder->heap[k].slot].call_hash;
+	uint32_t n = 0;
+
+	for (uint32_t k = 0; k < reorder->count; k++) {
+		const struct reorder_item *item = &reorder->items[reorder->heap[k].slot];
+		if (event_names_call(item->event.type))
+			out[n++] = item->call_hash;
+	}
+	return n;
 }
 
 bool reorder_full(const struct reorder *reorder)

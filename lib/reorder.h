@@ -46,8 +46,9 @@ uint32_t reorder_count(const struct reorder *reorder);
 /** Events of source waiting (a pass over them all). */
 uint32_t reorder_count_source(const struct reorder *reorder, const char *source);
 bool reorder_full(const struct reorder *reorder);
-/** The call_hash of every event waiting, into out (reorder_count long), in no order. */
-void reorder_call_hashes(const struct reorder *reorder, uint64_t *out);
+/** The call_hash of every event waiting that names a call (event_names_call: those the binding
+ * counts to their call's owner), into out (reorder_count long), in no order: how many. */
+uint32_t reorder_call_hashes(const struct reorder *reorder, uint64_t *out);
 
 /** Add an event (the caller makes room first when full). 0 or -ENOMEM. */
 int reorder_push(struct reorder *reorder, const struct reorder_item *item);

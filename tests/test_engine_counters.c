@@ -46,6 +46,7 @@ static struct engine_stats numbered_stats(void)
 	stats.late_events = 21;
 	stats.reorder_overflows = 22;
 	stats.system_alerts_dropped = 27;
+	stats.binding.calls_owed_capped = 29;
 	return stats;
 }
 
@@ -165,6 +166,10 @@ static void test_metrics(void **state)
 		  "System alerts of feed sources not raised: their room (feed.max_sources) was "
 		  "full.",
 		  1, 27 },
+		{ "call_owners_capped", "call_owners_capped_total", "counter",
+		  "Call ids a feed source reused 255 times while their events waited: their owner "
+		  "is kept until tracker.max_call_seconds, other sources' events for them refused.",
+		  1, 29 },
 		{ "evicted_total", "evicted_total", "counter",
 		  "Entries forgotten because a bounded table was full, by the configuration key to "
 		  "raise.",

@@ -1476,15 +1476,257 @@ static void test_reused_id_keeps_its_owner_until_each_call_completes(void **stat
 	finish(&f);
 }
 
-/* The count of completions owed stops at 255: cad-east's c1 256 times (20 ms apart), all
- * waiting for cad-evil, caps it once (calls_owed_capped 1). Once all 256 are completed, the
- * owner is still kept (never forgotten early, while a later call of the id might wait):
- * cad-evil's incident for c1 is refused, and the entry goes only when its time is up. */
-static void test_completions_owed_stop_at_their_cap(void **state)
+/* cad-evil's E1 at 08:00:00, then cad-east's call_starts (S) and call_ends (E) of c1 in the
+ * order arrivals lists them ("S100 E300": ts in ms after 08:00:00), all heard at 08:00:02 and
+ * waiting for cad-evil; then everything released. */
+static void c1_arrivals_flushed(struct fixture *f, const struct config *config,
+				struct completion *seen, const char *arrivals)
+{
+	int64_t t = at(0, 0);
+	char type;
+	int ms, used;
+
+	start(f, config);
+	engine_set_call_observer(f->engine, observe_completion, seen);
+	assert_int_equal(from(f, "cad-evil", t, START("E1", "e1", "NOPD"), t), EVENT_OK);
+	for (; sscanf(arrivals, " %c%d%n", &type, &ms, &used) == 2; arrivals += used)
+		if (type == 'S')
+			line_at(f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + ms);
+		else
+			line_at(f, "cad-east", t + 2000, END("c1", "caller"), t + ms);
+	engine_flush(f->engine);
+}
+
+/* The owner's own events of a reused id out of order (arrival S100 S300 E200 E400 S500, all
+ * waiting for cad-evil): the tracker pairs them by ts (S100+E200, S300+E400) and leaves S500
+ * open, so the owner stays while it is: cad-evil's call_end for c1 is refused and nothing is
+ * judged premature. Before (a count of completions paired by arrival: S100+E200, E400+S500, 2
+ * owed; rev10a R1), the second completion forgot the owner while S500 was open: cad-evil's
+ * call_end was taken and ended cad-east's call after 0.1 s, premature. */
+static void test_owner_kept_while_reused_id_is_open_out_of_order(void **state)
 {
 	struct config config = flood_config();
 	struct fixture f;
 	struct completion seen = {0};
+	(void)state;
+
+	c1_arrivals_flushed(&f, &config, &seen, "S100 S300 E200 E400 S500");
+	assert_int_equal(seen.calls, 2);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 2); /* E1 and cad-east's c1 */
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 2);
+	assert_int_equal(heard_at(&f, "cad-evil", at(0, 2), END("c1", "operator"), at(0, 0) + 600),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	engine_flush(f.engine);
+	assert_int_equal(seen.calls, 2);
+	assert_int_equal(seen.premature, 0);
+	finish(&f);
+}
+
+/* Arrival S100 E300 S200 E400 S600 E500 of cad-east's c1, all waiting for cad-evil: the
+ * tracker takes S200 and E500 as duplicates, completes S100+E300 and drops E400+S600 (ended
+ * before it started), and then holds nothing of c1: its owner goes with the last event, so
+ * cad-evil's call_start for c1 is taken. Before (rev10a R2), the binding counted 3 completions
+ * by arrival, 2 made: the owner stayed, owing 1, until tracker.max_call_seconds, and cad-evil's
+ * call_start was refused. */
+static void test_owner_goes_once_nothing_holds_the_id(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	struct completion seen = {0};
+	(void)state;
+
+	c1_arrivals_flushed(&f, &config, &seen, "S100 E300 S200 E400 S600 E500");
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(engine_stats(f.engine)->tracker.duplicates, 2);
+	assert_int_equal(engine_stats(f.engine)->tracker.end_before_start, 1);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 1); /* E1 only */
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 1);
+	assert_int_equal(heard_at(&f, "cad-evil", at(0, 2), START("c1", "e1", "NOPD"),
+				  at(0, 0) + 700),
+			 EVENT_OK);
+	finish(&f);
+}
+
+/* fill_completed_waiting and cad-east's second c1 (08:00:01.600 to 08:00:02.500): 4 of c1's
+ * events waiting. */
+static void fill_reused_waiting(struct fixture *f)
+{
+	int64_t t = at(0, 0);
+
+	fill_completed_waiting(f);
+	line_at(f, "cad-east", t + 2500, START("c1", "op-1", "NOPD"), t + 1600);
+	line_at(f, "cad-east", t + 2500, END("c1", "caller"), t + 2500);
+}
+
+/* After fill_reused_waiting: cad-evil's call_end for c1 after the first c1's completion is
+ * refused; once all is released, E1 and E2 keep owners. */
+static void reused_then_hostile(struct fixture *f)
+{
+	int64_t t = at(0, 0);
+
+	line_at(f, "cad-evil", t + 2500, START("E2", "e1", "NOPD"), t + 1550);
+	assert_int_equal(heard_at(f, "cad-evil", t + 2500, END("c1", "operator"), t + 2000),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	engine_flush(f->engine);
+	assert_int_equal(engine_stats(f->engine)->binding.calls, 2);
+}
+
+/* The count of events waiting survives a snapshot mid-window: the restored engine refuses
+ * cad-evil's call_end as the straight one does, and both end alike. */
+static void test_events_waiting_survive_snapshot(void **state)
+{
+	struct config config = flood_config();
+	struct fixture whole, split;
+	(void)state;
+
+	start_pair(&whole, &split, &config, fill_reused_waiting);
+	reused_then_hostile(&whole);
+	reused_then_hostile(&split);
+	assert_same_snapshots(&whole, &split);
+}
+
+/* The index of the byte of events waiting of call_id's owner (its strings, the last time and
+ * has_start and has_end before it) in snapshot w. */
+static size_t waiting_byte(const struct codec_writer *w, const char *call_id, const char *owner)
+{
+	unsigned char key[64];
+	size_t id_len = strlen(call_id), owner_len = strlen(owner), hit = 0, hits = 0;
+	size_t len = id_len + 4 + owner_len;
+
+	assert_true(len <= sizeof(key));
+	memcpy(key, call_id, id_len);
+	for (size_t b = 0; b < 4; b++)
+		key[id_len + b] = (unsigned char)(owner_len >> (8 * b));
+	memcpy(key + id_len + 4, owner, owner_len);
+	for (size_t i = 0; i + len + 11 <= w->len; i++)
+		if (memcmp(w->data + i, key, len) == 0) {
+			hit = i + len + 10;
+			hits++;
+		}
+	assert_int_equal(hits, 1);
+	return hit;
+}
+
+/* Snapshot w with its byte at i set to value and its CRC made good, restored: NULL with *why
+ * when refused. */
+static struct engine *restore_with_byte(struct codec_writer *w, size_t i, unsigned char value,
+					const struct config *config, char *why, size_t why_size)
+{
+	w->data[i] = value;
+	uint32_t crc = codec_crc32c(0, w->data, w->len - 4);
+	for (int b = 0; b < 4; b++)
+		w->data[w->len - 4 + (size_t)b] = (unsigned char)(crc >> (8 * b));
+	return engine_restore(w->data, w->len, config, NULL, NULL, why, why_size);
+}
+
+/* The saved count is the byte after has_start and has_end: 4 for c1 (fill_reused_waiting: all
+ * four of its events waiting), 0 for E1 (applied, the tracker holds it). 0 for c1 is a real
+ * state (an owner whose call the tracker holds with nothing waiting) and 255 one capped: both
+ * read; more than the buffer holds (5 for c1, 1 for E1) is refused as damaged. */
+static void test_events_waiting_byte_in_snapshot(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX];
+	struct engine *e;
+	(void)state;
+
+	start(&f, &config);
+	fill_reused_waiting(&f);
+	engine_snapshot(f.engine, &w);
+	size_t c1 = waiting_byte(&w, "c1", "cad-east"), e1 = waiting_byte(&w, "E1", "cad-evil");
+	assert_int_equal(w.data[c1], 4);
+	assert_int_equal(w.data[e1], 0);
+	static const unsigned char read[] = { 0, 1, 4, 255 };
+	for (size_t i = 0; i < sizeof(read); i++) {
+		assert_non_null(e = restore_with_byte(&w, c1, read[i], &config, why, sizeof(why)));
+		engine_free(e);
+	}
+	assert_null(restore_with_byte(&w, c1, 5, &config, why, sizeof(why)));
+	assert_string_equal(why, "snapshot damaged: inconsistent state");
+	w.data[c1] = 4; /* (the CRC made good below) */
+	assert_null(restore_with_byte(&w, e1, 1, &config, why, sizeof(why)));
+	assert_string_equal(why, "snapshot damaged: inconsistent state");
+	free(w.data);
+	finish(&f);
+}
+
+/* Snapshot w read as format 14 (the same bytes; its call owners' byte then recounted from the
+ * reorder buffer), its CRC made good, restored. */
+static struct engine *restore_as_format14(struct codec_writer *w, const struct config *config,
+					  char *why, size_t why_size)
+{
+	w->data[8] = 14;
+	uint32_t crc = codec_crc32c(0, w->data, w->len - 4);
+	for (int b = 0; b < 4; b++)
+		w->data[w->len - 4 + (size_t)b] = (unsigned char)(crc >> (8 * b));
+	return engine_restore(w->data, w->len, config, NULL, NULL, why, why_size);
+}
+
+/* A snapshot of engine, restored: NULL with *why when refused. */
+static struct engine *resnapshot(const struct engine *engine, const struct config *config,
+				 char *why, size_t why_size)
+{
+	struct codec_writer w = {0};
+
+	engine_snapshot(engine, &w);
+	struct engine *restored = engine_restore(w.data, w.len, config, NULL, NULL, why, why_size);
+	free(w.data);
+	return restored;
+}
+
+/* An upgrade's recount counts only the waiting events the binding counts (rev10c C1): cad-east's
+ * c1 (S+E) and acd's call_offered for c1 wait for cad-evil; a snapshot restored as format 14
+ * (the count recounted from the buffer) then flushed ends like the straight engine: c1's owner
+ * gone (binding.calls 1: E1), its next snapshot (format 15) read, cad-evil's call_start for c1
+ * taken. Counting the call_offered kept 2 owners (c1 owing one the tracker never applies), its
+ * format-15 snapshot refused "snapshot damaged: inconsistent state", the call_start refused. */
+static void test_upgrade_recount_skips_call_offered(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f, g;
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *again;
+	int64_t t = at(0, 0);
+	(void)state;
+
+	start(&f, &config);
+	fill_completed_waiting(&f);
+	line_at(&f, "acd", t + 1600, OFFERED("c1", "NOPD"), t + 50);
+	engine_snapshot(f.engine, &w);
+	memset(&g, 0, sizeof(g));
+	assert_non_null(g.engine = restore_as_format14(&w, &config, why, sizeof(why)));
+	engine_flush(f.engine);
+	engine_flush(g.engine);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 1); /* E1 */
+	assert_non_null(again = resnapshot(f.engine, &config, why, sizeof(why)));
+	engine_free(again);
+	assert_int_equal(engine_stats(g.engine)->binding.calls, 1);
+	again = resnapshot(g.engine, &config, why, sizeof(why));
+	assert_string_equal(why, "");
+	engine_free(again);
+	assert_int_equal(heard_at(&g, "cad-evil", t + 2000, START("c1", "e1", "NOPD"), t + 1700),
+			 EVENT_OK);
+	engine_free(g.engine);
+	free(w.data);
+	finish(&f);
+}
+
+/* The count of events waiting stops at 255: cad-east's c1 256 times (20 ms apart, 512
+ * events), all waiting for cad-evil, caps it once (calls_owed_capped 1). Once all 256 are
+ * completed, the owner is still kept (never forgotten early, while a later event of the id
+ * might wait): cad-evil's incident for c1 is refused, and the entry goes only when its time is
+ * up. A snapshot saves 255 for it; saved as 0 (an owner nothing holds) it is refused. */
+static void test_events_waiting_stop_at_their_cap(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	struct completion seen = {0};
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX];
+	struct engine *restored;
 	int64_t t = at(0, 0);
 	(void)state;
 
@@ -1504,6 +1746,14 @@ static void test_completions_owed_stop_at_their_cap(void **state)
 	assert_int_equal(engine_stats(f.engine)->binding.calls, 2);
 	assert_int_equal(heard_at(&f, "cad-evil", t + 7000, INCIDENT("c1"), t + 6000),
 			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	engine_snapshot(f.engine, &w);
+	size_t c1 = waiting_byte(&w, "c1", "cad-east");
+	assert_int_equal(w.data[c1], 255);
+	assert_null(restore_with_byte(&w, c1, 0, &config, why, sizeof(why)));
+	assert_string_equal(why, "snapshot damaged: inconsistent state");
+	assert_non_null(restored = restore_with_byte(&w, c1, 255, &config, why, sizeof(why)));
+	engine_free(restored);
+	free(w.data);
 	finish(&f);
 }
 
@@ -3276,7 +3526,12 @@ int main(void)
 		cmocka_unit_test(test_completed_call_owner_survives_snapshot),
 		cmocka_unit_test(test_tracker_completion_forgets_the_owner),
 		cmocka_unit_test(test_reused_id_keeps_its_owner_until_each_call_completes),
-		cmocka_unit_test(test_completions_owed_stop_at_their_cap),
+		cmocka_unit_test(test_events_waiting_stop_at_their_cap),
+		cmocka_unit_test(test_owner_kept_while_reused_id_is_open_out_of_order),
+		cmocka_unit_test(test_owner_goes_once_nothing_holds_the_id),
+		cmocka_unit_test(test_events_waiting_survive_snapshot),
+		cmocka_unit_test(test_events_waiting_byte_in_snapshot),
+		cmocka_unit_test(test_upgrade_recount_skips_call_offered),
 		cmocka_unit_test(test_senders_table_keeps_listed_sources),
 		cmocka_unit_test(test_reload_without_memory_forgets_no_owner),
 		cmocka_unit_test(test_call_start_without_memory_forgets_the_owner),

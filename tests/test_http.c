@@ -735,7 +735,7 @@ static void expect_engine_counters(const char *body)
 		{"operators", " 2\n"}, {"calls_total", " 5\n"}, {"premature_total", " 3\n"},
 		{"offered_calls_total", " 0\n"}, {"offered_calls_unknown_agency_total", " 0\n"},
 		{"sources_departed_total", " 0\n"}, {"baselines_evicted_total", " 0\n"},
-		{"system_alerts_dropped_total", " 0\n"},
+		{"system_alerts_dropped_total", " 0\n"}, {"call_owners_capped_total", " 0\n"},
 		{"evicted_total", "{limit=\"tracker.max_operators\"} 0\n"},
 	};
 	const char *previous = body;

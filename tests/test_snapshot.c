@@ -1239,7 +1239,7 @@ static void test_other_format_reported(void **state)
 
 	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL,
 				   NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 1, this cadmond reads 13 to 14");
+	assert_string_equal(why, "snapshot format 1, this cadmond reads 13 to 15");
 	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
@@ -1250,10 +1250,10 @@ static void test_other_format_reported(void **state)
 	writer.data[8] = 3; /* the u32 format after the magic, little-endian */
 	assert_int_equal(engine_snapshot_format(writer.data, writer.len), 3);
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 3, this cadmond reads 13 to 14");
-	writer.data[8] = 15; /* a newer build's: refused as well, never misread */
+	assert_string_equal(why, "snapshot format 3, this cadmond reads 13 to 15");
+	writer.data[8] = 16; /* a newer build's: refused as well, never misread */
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 15, this cadmond reads 13 to 14");
+	assert_string_equal(why, "snapshot format 16, this cadmond reads 13 to 15");
 	assert_int_equal(engine_snapshot_format("CADMSNAP", 8), 0);
 	codec_writer_release(&writer);
 }
@@ -1411,26 +1411,33 @@ static void restore_golden(const char *path, struct codec_writer *out,
 	free(data);
 }
 
-/* A format-13 snapshot (tests/data/golden's, of the build before 14) is still read: its 5 call
- * owners kept, the complete calls among them (c3 and h1, both events waiting in the reorder
- * buffer) owing one completion each, so that it snapshots again to the very bytes of the
- * format-14 file of the same shift. A rollback cannot misread 14: a build of 13 refuses it
- * (test_other_format_reported). */
-static void test_format13_snapshot_read(void **state)
+/* Format-13 and format-14 snapshots (tests/data/golden's, of the builds before 14 and 15) are
+ * still read: their 5 call owners kept, each one's events waiting counted again from the
+ * restored reorder buffer (13 saved no count, 14 one of completions owed: c3 and h1, both
+ * events waiting, owed 1 each and now wait 2), so that each snapshots again to the very bytes
+ * of the format-15 file of the same shift. A rollback cannot misread 15: a build of 14 refuses
+ * it (test_other_format_reported). */
+static void test_older_formats_snapshot_read(void **state)
 {
-	struct codec_writer from13 = {0}, from14 = {0};
-	struct binding_stats binding13, binding14;
+	struct codec_writer from13 = {0}, from14 = {0}, from15 = {0};
+	struct binding_stats binding13, binding14, binding15;
 	(void)state;
 
 	restore_golden(GOLDEN_DIR "snapshot-format13.bin", &from13, &binding13);
 	restore_golden(GOLDEN_DIR "snapshot-format14.bin", &from14, &binding14);
+	restore_golden(GOLDEN_DIR "snapshot-format15.bin", &from15, &binding15);
 	assert_int_equal(binding13.calls, 5);
 	assert_int_equal(binding14.calls, 5);
-	assert_int_equal(engine_snapshot_format(from13.data, from13.len), 14);
-	assert_int_equal(from13.len, from14.len);
-	assert_memory_equal(from13.data, from14.data, from14.len);
+	assert_int_equal(binding15.calls, 5);
+	assert_int_equal(engine_snapshot_format(from13.data, from13.len), 15);
+	assert_int_equal(engine_snapshot_format(from14.data, from14.len), 15);
+	assert_int_equal(from13.len, from15.len);
+	assert_memory_equal(from13.data, from15.data, from15.len);
+	assert_int_equal(from14.len, from15.len);
+	assert_memory_equal(from14.data, from15.data, from15.len);
 	codec_writer_release(&from13);
 	codec_writer_release(&from14);
+	codec_writer_release(&from15);
 }
 
 /* The saved configuration goes through the parser's checks before the engine uses it. */
@@ -1604,7 +1611,7 @@ int main(void)
 		cmocka_unit_test(test_operator_owners_of_any_length_restored),
 		cmocka_unit_test(test_counters_by_name),
 		cmocka_unit_test(test_other_format_reported),
-		cmocka_unit_test(test_format13_snapshot_read),
+		cmocka_unit_test(test_older_formats_snapshot_read),
 		cmocka_unit_test(test_stamp_read_back),
 		cmocka_unit_test(test_equal_state_equal_bytes),
 		cmocka_unit_test(test_streamed_snapshot_same_bytes),
