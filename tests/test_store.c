@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -151,6 +152,8 @@ struct disk_model {
 	int dir_fsync_errno;	    /* the thread's fsync of the state directory fails with it */
 	bool hold_dir_fsync;	    /* ... waits while set */
 	bool dir_fsync_held;	    /* ... is waiting */
+	int child_policy;	    /* the snapshot's child's scheduling policy at its last fsync */
+	unsigned child_fsyncs;
 };
 static struct disk_model *disk;
 
@@ -338,6 +341,10 @@ int fsync(int fd)
 	const struct timespec ms = { .tv_nsec = 1000000 };
 
 	count_child_sync(fd);
+	if (disk && disk->parent != 0 && getpid() != disk->parent) {
+		disk->child_policy = sched_getscheduler(0);
+		disk->child_fsyncs++;
+	}
 	if (on_the_sync_thread() && fd_ino(fd) == disk->state_dir_ino) {
 		while (__atomic_load_n(&disk->hold_dir_fsync, __ATOMIC_SEQ_CST)) {
 			__atomic_store_n(&disk->dir_fsync_held, true, __ATOMIC_SEQ_CST);
@@ -913,6 +920,27 @@ static void test_child_syncs_nothing_of_the_journal(void **state)
 	assert_int_equal(disk->child_journal_syncs, 0);
 	snapshot_path(f, first + 1, "", path);
 	assert_true(exists(path));
+	store_finish(f->store);
+}
+
+/* The snapshot's child runs SCHED_BATCH (it does not preempt the loop's thread, at its fork or
+ * later); the loop's thread is SCHED_OTHER again once it forked. */
+static void test_child_runs_batch(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	uint64_t first, snapshots = journal->snapshots_written;
+
+	first = append_line(f, 1);
+	RUN_UNTIL(f, f->acked == first);
+	disk_watch(f);
+	assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+	reconfigure_same(f);
+	assert_int_equal(store_stats(f->store)->snapshots_forked, 1);
+	assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+	RUN_UNTIL(f, journal->snapshots_written == snapshots + 1);
+	assert_int_equal(disk->child_fsyncs, 1); /* its *.tmp */
+	assert_int_equal(disk->child_policy, SCHED_BATCH);
 	store_finish(f->store);
 }
 
@@ -1798,6 +1826,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotation_syncs_on_the_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_rotation_sync_degrades, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_child_runs_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_syncs_nothing_of_the_journal, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_failed_snapshot_rename_degrades, setup,
