@@ -133,16 +133,6 @@ static void *syncer_thread(void *arg)
 	return NULL;
 }
 
-/* Under lock: hand point to the thread to run now (it replaces a next one not started). */
-static void run_now(struct syncer *syncer, const struct journal_sync_point *point)
-{
-	syncer->has_next = false;
-	syncer->run = *point;
-	syncer->run_publish = false;
-	syncer->running = true;
-	pthread_cond_signal(&syncer->requested);
-}
-
 /* Under lock: the oldest result, removed; false when there is none. */
 static bool pop_result(struct syncer *syncer, struct syncer_result *result)
 {
@@ -232,12 +222,12 @@ void syncer_start(struct syncer *syncer, const struct journal_sync_point *point)
 	pthread_mutex_lock(&syncer->lock);
 	if (syncer->failed) {
 		syncer->has_next = false; /* nothing runs until the failure is cleared */
-	} else if (!syncer->running && !syncer->has_publish &&
-		   syncer->result_count < SYNCER_RESULTS_MAX) {
-		run_now(syncer, point);
 	} else {
+		/* it replaces a next one not started; runs now if the thread is free for it */
 		syncer->next = *point;
 		syncer->has_next = true;
+		if (start_waiting(syncer))
+			pthread_cond_signal(&syncer->requested);
 	}
 	pthread_mutex_unlock(&syncer->lock);
 }
