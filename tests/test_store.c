@@ -430,6 +430,19 @@ static bool exists(const char *path)
 	return false;
 }
 
+/* The snapshot named by the segment's end at index: whether it is in place, and whether its
+ * *.tmp is there. */
+static void expect_snapshot_files(const struct fixture *f, uint64_t index, bool in_place,
+				  bool tmp_there)
+{
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
+
+	snapshot_path(f, index, "", path);
+	snapshot_path(f, index, ".tmp", tmp);
+	assert_int_equal(exists(path), in_place);
+	assert_int_equal(exists(tmp), tmp_there);
+}
+
 /* Run the loop without blocking until cond holds, 5 s at most: for a cond that may never come
  * (a test that must fail, not hang) or that another thread brings about. */
 #define POLL_UNTIL(f, cond)                                                                  \
@@ -869,7 +882,7 @@ static void test_failed_rotation_sync_degrades(void **state)
 {
 	struct fixture *f = *state;
 	const struct journal_stats *journal = store_journal_stats(f->store);
-	char expected[PATH_MAX + 64], path[PATH_MAX + 64], tmp[PATH_MAX + 64];
+	char expected[PATH_MAX + 64];
 	uint64_t first, snapshots;
 	const char *reason;
 
@@ -887,10 +900,7 @@ static void test_failed_rotation_sync_degrades(void **state)
 	assert_int_equal(f->acked, first);
 	assert_int_equal(f->ack_calls, 2); /* and again by the reload's sync, before the rotation */
 	assert_int_equal(journal->snapshots_written, snapshots);
-	snapshot_path(f, first + 1, "", path);
-	snapshot_path(f, first + 1, ".tmp", tmp);
-	assert_false(exists(path));
-	assert_false(exists(tmp));
+	expect_snapshot_files(f, first + 1, false, false);
 
 	gate_set(false, 0);
 	RUN_UNTIL(f, !store_degraded(f->store, NULL));
@@ -1009,17 +1019,13 @@ static void test_failed_snapshot_rename_degrades(void **state)
 	struct fixture *f = *state;
 	const struct journal_stats *journal = store_journal_stats(f->store);
 	uint64_t first = first_line_durable(f), snapshots = journal->snapshots_written;
-	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 
 	rotate_with_a_failing_publication(f, &disk->rename_errno);
 	assert_int_equal(disk->renames, 1);
 	assert_int_equal(disk->rename_pid, getpid());
 	assert_false(disk->rename_on_loop_thread);
 	assert_int_equal(journal->snapshots_written, snapshots);
-	snapshot_path(f, first + 1, "", path);
-	snapshot_path(f, first + 1, ".tmp", tmp);
-	assert_false(exists(path));
-	assert_false(exists(tmp));
+	expect_snapshot_files(f, first + 1, false, false);
 	assert_int_equal(f->acked, first + 1); /* the segment's end: its sync returned 0 */
 
 	RUN_UNTIL(f, !store_degraded(f->store, NULL));
@@ -1036,14 +1042,10 @@ static void test_failed_snapshot_directory_fsync_degrades(void **state)
 	struct fixture *f = *state;
 	const struct journal_stats *journal = store_journal_stats(f->store);
 	uint64_t first = first_line_durable(f), snapshots = journal->snapshots_written;
-	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 
 	rotate_with_a_failing_publication(f, &disk->dir_fsync_errno);
 	assert_int_equal(journal->snapshots_written, snapshots);
-	snapshot_path(f, first + 1, "", path);
-	snapshot_path(f, first + 1, ".tmp", tmp);
-	assert_true(exists(path));
-	assert_false(exists(tmp));
+	expect_snapshot_files(f, first + 1, true, false);
 	store_finish(f->store);
 }
 
@@ -1169,19 +1171,15 @@ static void test_publication_runs_after_a_failed_sync(void **state)
 	struct fixture *f = *state;
 	const struct journal_stats *journal = store_journal_stats(f->store);
 	uint64_t snapshots = journal->snapshots_written, first;
-	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 	const char *reason;
 
 	first = publication_queued_behind_sync_3(f, EIO);
 	gate_nth(3, false, EIO);
 	RUN_UNTIL(f, store_degraded(f->store, &reason));
 	assert_non_null(strstr(reason, "cannot fsync"));
-	snapshot_path(f, first + 1, "", path);
-	snapshot_path(f, first + 1, ".tmp", tmp);
 	assert_int_equal(f->acked, first + 1);
 	assert_int_equal(disk->renames, 1);
-	assert_true(exists(path));
-	assert_false(exists(tmp));
+	expect_snapshot_files(f, first + 1, true, false);
 	assert_int_equal(journal->snapshots_written, snapshots + 1);
 	gate_nth(0, false, 0);
 	store_finish(f->store);
@@ -1202,18 +1200,14 @@ static void test_publication_survives_a_wait(void **state)
 	struct fixture *f = *state;
 	const struct journal_stats *journal = store_journal_stats(f->store);
 	uint64_t snapshots = journal->snapshots_written, first;
-	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 	pthread_t releaser;
 
 	first = publication_queued_behind_sync_3(f, 0);
 	assert_int_equal(pthread_create(&releaser, NULL, release_sync_3_later, NULL), 0);
 	reconfigure_same(f); /* flush_now: waits for sync 3 in the loop */
 	pthread_join(releaser, NULL);
-	snapshot_path(f, first + 1, "", path);
-	snapshot_path(f, first + 1, ".tmp", tmp);
 	assert_int_equal(disk->renames, 1);
-	assert_true(exists(path));
-	assert_false(exists(tmp));
+	expect_snapshot_files(f, first + 1, true, false);
 	assert_int_equal(journal->snapshots_written, snapshots + 1);
 	assert_false(store_degraded(f->store, NULL));
 	gate_nth(0, false, 0);
@@ -1423,7 +1417,7 @@ static void test_failed_background_snapshot_degrades(void **state)
 	struct fixture *f = *state;
 	struct config_errors errors;
 	struct config config;
-	char yaml[PATH_MAX + 64], expected[PATH_MAX + 64], path[PATH_MAX + 64], tmp[PATH_MAX + 64];
+	char yaml[PATH_MAX + 64], expected[PATH_MAX + 64];
 	const char *reason;
 	uint64_t first, second;
 	int len = snprintf(yaml, sizeof yaml,
@@ -1442,10 +1436,8 @@ static void test_failed_background_snapshot_degrades(void **state)
 	snprintf(expected, sizeof expected, "cannot snapshot the journal in %s/state: %s", f->path,
 		 strerror(EFBIG));
 	assert_string_equal(reason, expected);
-	snapshot_path(f, second + 1, "", path); /* named by the segment's end */
-	snapshot_path(f, second + 1, ".tmp", tmp);
-	assert_false(exists(path));
-	assert_false(exists(tmp)); /* the child's failed *.tmp removed */
+	/* named by the segment's end; the child's failed *.tmp removed */
+	expect_snapshot_files(f, second + 1, false, false);
 	assert_int_equal(store_stats(f->store)->rotations, 1);
 	assert_int_equal(append_line(f, 3), 0); /* not journaled while degraded */
 	assert_int_equal(f->ack_calls, 3);
