@@ -1757,6 +1757,53 @@ static void test_events_waiting_stop_at_their_cap(void **state)
 	finish(&f);
 }
 
+/* cad-east's c1 known to the tracker by an incident (07:59:59.900, applied), its call_start and
+ * call_end (08:00:00.100, 08:00:01.500) waiting for cad-evil (operator_states only, quiet for
+ * feed.source_idle_seconds 60): then its c2 (07:59:59.950) fills the tracker
+ * (tracker.max_open_calls 1), which evicts c1, and with it c1's owner while both its events
+ * wait. */
+static void evict_owner_while_waiting(struct fixture *f, const struct config *config)
+{
+	int64_t t = at(0, 0);
+
+	start(f, config);
+	line_at(f, "cad-evil", t + 2000, STATE("e1", "NOPD", "available"), t);
+	line_at(f, "cad-east", t + 2000, INCIDENT("c1"), t - 100);
+	line_at(f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 100);
+	line_at(f, "cad-east", t + 2000, END("c1", "caller"), t + 1500);
+	line_at(f, "cad-east", t + 2000, START("c2", "op-1", "NOPD"), t - 50);
+	assert_int_equal(engine_stats(f->engine)->tracker.evicted, 1);
+	assert_int_equal(engine_stats(f->engine)->buffered, 2);
+	assert_int_equal(engine_stats(f->engine)->binding.calls, 1); /* c2 */
+}
+
+/* An owner's events that waited while it was evicted count to no later owner of the id (rev10c
+ * C2): after evict_owner_while_waiting, cad-east's new call c1 (08:00:02) waits, bound afresh;
+ * the old call_start and call_end, released by cad-evil's 08:00:01.600, complete the old c1
+ * and leave the new owner its own event waiting: cad-evil's call_end for c1 is refused, and
+ * the new c1 is judged as cad-east sent it. Before, their two applications counted down the
+ * new owner's one event: it went with the old c1's completion while its call_start waited,
+ * and cad-evil's call_end was taken (its own end for cad-east's call, 0.2 s before its start:
+ * dropped). */
+static void test_evicted_owners_events_count_to_no_later_owner(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	int64_t t = at(0, 0);
+	(void)state;
+
+	config.tracker.max_open_calls = 1;
+	config.feed.source_idle_seconds = 60;
+	evict_owner_while_waiting(&f, &config);
+	line_at(&f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 2000);
+	line_at(&f, "cad-evil", t + 2000, STATE("e1", "NOPD", "available"), t + 1600);
+	assert_int_equal(engine_stats(f.engine)->buffered, 1);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 1); /* the new c1 */
+	assert_int_equal(heard_at(&f, "cad-evil", t + 2000, END("c1", "operator"), t + 1800),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	finish(&f);
+}
+
 /* A completed call's call_start and call_end sent again without a seq (a CAD resending its
  * backlog: the duplicate filter drops them after the binding admitted them, so the tracker never
  * completes them again) leave no owner behind: another source may name the id at once (with
@@ -3527,6 +3574,7 @@ int main(void)
 		cmocka_unit_test(test_tracker_completion_forgets_the_owner),
 		cmocka_unit_test(test_reused_id_keeps_its_owner_until_each_call_completes),
 		cmocka_unit_test(test_events_waiting_stop_at_their_cap),
+		cmocka_unit_test(test_evicted_owners_events_count_to_no_later_owner),
 		cmocka_unit_test(test_owner_kept_while_reused_id_is_open_out_of_order),
 		cmocka_unit_test(test_owner_goes_once_nothing_holds_the_id),
 		cmocka_unit_test(test_events_waiting_survive_snapshot),
