@@ -1607,61 +1607,95 @@ static size_t waiting_byte(const struct codec_writer *w, const char *call_id, co
 	return hit;
 }
 
-/* Snapshot w with its byte at i set to value and its CRC made good, restored: NULL with *why
- * when refused. */
-static struct engine *restore_with_byte(struct codec_writer *w, size_t i, unsigned char value,
-					const struct config *config, char *why, size_t why_size)
+/* Snapshot w with its byte at i set to value and its CRC made good. */
+static void set_byte(struct codec_writer *w, size_t i, unsigned char value)
 {
 	w->data[i] = value;
 	uint32_t crc = codec_crc32c(0, w->data, w->len - 4);
 	for (int b = 0; b < 4; b++)
 		w->data[w->len - 4 + (size_t)b] = (unsigned char)(crc >> (8 * b));
+}
+
+/* set_byte, restored: NULL with *why when refused. */
+static struct engine *restore_with_byte(struct codec_writer *w, size_t i, unsigned char value,
+					const struct config *config, char *why, size_t why_size)
+{
+	set_byte(w, i, value);
 	return engine_restore(w->data, w->len, config, NULL, NULL, why, why_size);
 }
 
+/* Snapshot w as a build of format (14 or 15) wrote it: after the byte of events waiting of
+ * each owner (owners: call_id and owner pairs, then NULL) no first arrival (16's u64; 14's byte
+ * read as 15's, unused), its format and CRC made good. */
+static void as_format(struct codec_writer *w, unsigned char format, const char *const *owners)
+{
+	for (; owners[0]; owners += 2) {
+		size_t i = waiting_byte(w, owners[0], owners[1]) + 1;
+		memmove(w->data + i, w->data + i + 8, w->len - i - 8);
+		w->len -= 8;
+	}
+	set_byte(w, 8, format);
+}
+
+/* as_format, restored. */
+static struct engine *restore_as_format(struct codec_writer *w, unsigned char format,
+					const char *const *owners, const struct config *config,
+					char *why, size_t why_size)
+{
+	as_format(w, format, owners);
+	return engine_restore(w->data, w->len, config, NULL, NULL, why, why_size);
+}
+
+/* Snapshot w (of fill_reused_waiting) with c1's count of events waiting set to each of
+ * read[0..n), restored; to each of refused[0..m) (and E1's to 1), refused as damaged. */
+static void assert_waiting_bytes(struct codec_writer *w, const unsigned char *read, size_t n,
+				 const unsigned char *refused, size_t m,
+				 const struct config *config)
+{
+	size_t c1 = waiting_byte(w, "c1", "cad-east"), e1 = waiting_byte(w, "E1", "cad-evil");
+	char why[ENGINE_WHY_MAX];
+	struct engine *e;
+
+	assert_int_equal(w->data[c1], 4);
+	assert_int_equal(w->data[e1], 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(e = restore_with_byte(w, c1, read[i], config, why, sizeof(why)));
+		engine_free(e);
+	}
+	for (size_t i = 0; i < m; i++) {
+		assert_null(restore_with_byte(w, c1, refused[i], config, why, sizeof(why)));
+		assert_string_equal(why, "snapshot damaged: inconsistent state");
+	}
+	w->data[c1] = 4; /* (the CRC made good below) */
+	assert_null(restore_with_byte(w, e1, 1, config, why, sizeof(why)));
+	assert_string_equal(why, "snapshot damaged: inconsistent state");
+	w->data[e1] = 0;
+}
+
 /* The saved count is the byte after has_start and has_end: 4 for c1 (fill_reused_waiting: all
- * four of its events waiting), 0 for E1 (applied, the tracker holds it). 0 for c1 is a real
- * state (an owner whose call the tracker holds with nothing waiting) and 255 one capped: both
- * read; more than the buffer holds (5 for c1, 1 for E1) is refused as damaged. */
+ * four of its events waiting), 0 for E1 (applied, the tracker holds it). Format 16 saves the
+ * first arrival after it, so the count must be the id's events waiting since then: 4, or 255
+ * (capped); 0, 1 and 5 are refused as damaged. Format 15 saved none: there 0 for c1 is a real
+ * state (an owner whose call the tracker holds with nothing waiting), 1 one whose id's older
+ * events were counted by an owner gone since (rev10c C2) and 255 one capped: all read; more
+ * than the buffer holds (5 for c1, 1 for E1) is refused. */
 static void test_events_waiting_byte_in_snapshot(void **state)
 {
 	struct config config = flood_config();
 	struct fixture f;
 	struct codec_writer w = {0};
-	char why[ENGINE_WHY_MAX];
-	struct engine *e;
 	(void)state;
 
 	start(&f, &config);
 	fill_reused_waiting(&f);
 	engine_snapshot(f.engine, &w);
-	size_t c1 = waiting_byte(&w, "c1", "cad-east"), e1 = waiting_byte(&w, "E1", "cad-evil");
-	assert_int_equal(w.data[c1], 4);
-	assert_int_equal(w.data[e1], 0);
-	static const unsigned char read[] = { 0, 1, 4, 255 };
-	for (size_t i = 0; i < sizeof(read); i++) {
-		assert_non_null(e = restore_with_byte(&w, c1, read[i], &config, why, sizeof(why)));
-		engine_free(e);
-	}
-	assert_null(restore_with_byte(&w, c1, 5, &config, why, sizeof(why)));
-	assert_string_equal(why, "snapshot damaged: inconsistent state");
-	w.data[c1] = 4; /* (the CRC made good below) */
-	assert_null(restore_with_byte(&w, e1, 1, &config, why, sizeof(why)));
-	assert_string_equal(why, "snapshot damaged: inconsistent state");
+	assert_waiting_bytes(&w, (const unsigned char[]){ 4, 255 }, 2,
+			     (const unsigned char[]){ 0, 1, 5 }, 3, &config);
+	as_format(&w, 15, (const char *[]){ "c1", "cad-east", "E1", "cad-evil", NULL });
+	assert_waiting_bytes(&w, (const unsigned char[]){ 0, 1, 4, 255 }, 4,
+			     (const unsigned char[]){ 5 }, 1, &config);
 	free(w.data);
 	finish(&f);
-}
-
-/* Snapshot w read as format 14 (the same bytes; its call owners' byte then recounted from the
- * reorder buffer), its CRC made good, restored. */
-static struct engine *restore_as_format14(struct codec_writer *w, const struct config *config,
-					  char *why, size_t why_size)
-{
-	w->data[8] = 14;
-	uint32_t crc = codec_crc32c(0, w->data, w->len - 4);
-	for (int b = 0; b < 4; b++)
-		w->data[w->len - 4 + (size_t)b] = (unsigned char)(crc >> (8 * b));
-	return engine_restore(w->data, w->len, config, NULL, NULL, why, why_size);
 }
 
 /* A snapshot of engine, restored: NULL with *why when refused. */
@@ -1697,7 +1731,9 @@ static void test_upgrade_recount_skips_call_offered(void **state)
 	line_at(&f, "acd", t + 1600, OFFERED("c1", "NOPD"), t + 50);
 	engine_snapshot(f.engine, &w);
 	memset(&g, 0, sizeof(g));
-	assert_non_null(g.engine = restore_as_format14(&w, &config, why, sizeof(why)));
+	assert_non_null(g.engine = restore_as_format(&w, 14, (const char *[]){ "c1", "cad-east",
+										"E1", "cad-evil", NULL },
+						     &config, why, sizeof(why)));
 	engine_flush(f.engine);
 	engine_flush(g.engine);
 	assert_int_equal(engine_stats(f.engine)->binding.calls, 1); /* E1 */
@@ -1712,6 +1748,21 @@ static void test_upgrade_recount_skips_call_offered(void **state)
 	engine_free(g.engine);
 	free(w.data);
 	finish(&f);
+}
+
+/* cad-evil's E1 at 08:00:00, then cad-east's c1 256 times (20 ms apart), all 512 events
+ * waiting for cad-evil: c1's count capped (once). */
+static void fill_capped(struct fixture *f)
+{
+	int64_t t = at(0, 0);
+
+	line_at(f, "cad-evil", t + 1000, START("E1", "e1", "NOPD"), t);
+	for (int64_t i = 0; i < 256; i++) {
+		line_at(f, "cad-east", t + 7000, START("c1", "op-1", "NOPD"), t + 100 + 20 * i);
+		line_at(f, "cad-east", t + 7000, END("c1", "caller"), t + 110 + 20 * i);
+	}
+	assert_int_equal(engine_stats(f->engine)->buffered, 512);
+	assert_int_equal(engine_stats(f->engine)->binding.calls_owed_capped, 1);
 }
 
 /* The count of events waiting stops at 255: cad-east's c1 256 times (20 ms apart, 512
@@ -1733,13 +1784,7 @@ static void test_events_waiting_stop_at_their_cap(void **state)
 	config.feed.source_idle_seconds = 60; /* cad-evil, quiet, holds the center's clock */
 	start(&f, &config);
 	engine_set_call_observer(f.engine, observe_completion, &seen);
-	line_at(&f, "cad-evil", t + 1000, START("E1", "e1", "NOPD"), t);
-	for (int64_t i = 0; i < 256; i++) {
-		line_at(&f, "cad-east", t + 7000, START("c1", "op-1", "NOPD"), t + 100 + 20 * i);
-		line_at(&f, "cad-east", t + 7000, END("c1", "caller"), t + 110 + 20 * i);
-	}
-	assert_int_equal(engine_stats(f.engine)->buffered, 512);
-	assert_int_equal(engine_stats(f.engine)->binding.calls_owed_capped, 1);
+	fill_capped(&f);
 	engine_flush(f.engine);
 	assert_int_equal(seen.calls, 256);
 	assert_int_equal(seen.end_ms, t + 110 + 20 * 255);
@@ -1757,16 +1802,26 @@ static void test_events_waiting_stop_at_their_cap(void **state)
 	finish(&f);
 }
 
-/* cad-east's c1 known to the tracker by an incident (07:59:59.900, applied), its call_start and
- * call_end (08:00:00.100, 08:00:01.500) waiting for cad-evil (operator_states only, quiet for
- * feed.source_idle_seconds 60): then its c2 (07:59:59.950) fills the tracker
- * (tracker.max_open_calls 1), which evicts c1, and with it c1's owner while both its events
- * wait. */
-static void evict_owner_while_waiting(struct fixture *f, const struct config *config)
+/* tracker.max_open_calls 1; cad-evil (operator_states only) quiet for
+ * feed.source_idle_seconds 60 still holds the center. */
+static struct config eviction_config(void)
+{
+	struct config config = flood_config();
+
+	config.tracker.max_open_calls = 1;
+	config.feed.source_idle_seconds = 60;
+	return config;
+}
+
+/* Under eviction_config: cad-east's c1 known to the tracker by an incident (07:59:59.900,
+ * applied), its call_start and call_end (08:00:00.100, 08:00:01.500) waiting for cad-evil; its
+ * c2 (07:59:59.950) then fills the tracker, which evicts c1, and with it c1's owner while both
+ * its events wait. Then cad-east's new call c1 (08:00:02) is bound afresh: its call_start
+ * waits behind the old c1's two events. */
+static void rebind_after_eviction(struct fixture *f)
 {
 	int64_t t = at(0, 0);
 
-	start(f, config);
 	line_at(f, "cad-evil", t + 2000, STATE("e1", "NOPD", "available"), t);
 	line_at(f, "cad-east", t + 2000, INCIDENT("c1"), t - 100);
 	line_at(f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 100);
@@ -1775,32 +1830,147 @@ static void evict_owner_while_waiting(struct fixture *f, const struct config *co
 	assert_int_equal(engine_stats(f->engine)->tracker.evicted, 1);
 	assert_int_equal(engine_stats(f->engine)->buffered, 2);
 	assert_int_equal(engine_stats(f->engine)->binding.calls, 1); /* c2 */
+	line_at(f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 2000);
+}
+
+/* After rebind_after_eviction: cad-evil's 08:00:01.600 releases the old c1's call_start and
+ * call_end, which complete it; the new owner keeps its own event waiting, so cad-evil's
+ * call_end for c1 is refused. */
+static void release_old_then_hostile(struct fixture *f)
+{
+	int64_t t = at(0, 0);
+
+	line_at(f, "cad-evil", t + 2000, STATE("e1", "NOPD", "available"), t + 1600);
+	assert_int_equal(engine_stats(f->engine)->buffered, 1);
+	assert_int_equal(engine_stats(f->engine)->binding.calls, 1); /* the new c1 */
+	assert_int_equal(heard_at(f, "cad-evil", t + 2000, END("c1", "operator"), t + 1800),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
 }
 
 /* An owner's events that waited while it was evicted count to no later owner of the id (rev10c
- * C2): after evict_owner_while_waiting, cad-east's new call c1 (08:00:02) waits, bound afresh;
- * the old call_start and call_end, released by cad-evil's 08:00:01.600, complete the old c1
- * and leave the new owner its own event waiting: cad-evil's call_end for c1 is refused, and
- * the new c1 is judged as cad-east sent it. Before, their two applications counted down the
- * new owner's one event: it went with the old c1's completion while its call_start waited,
- * and cad-evil's call_end was taken (its own end for cad-east's call, 0.2 s before its start:
- * dropped). */
+ * C2): rebind_after_eviction, then release_old_then_hostile. Before, the old call_start's and
+ * call_end's applications counted down the new owner's one event: it went with the old c1's
+ * completion while its call_start waited (binding.calls 0), and cad-evil's call_end was
+ * taken. */
 static void test_evicted_owners_events_count_to_no_later_owner(void **state)
+{
+	struct config config = eviction_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+	rebind_after_eviction(&f);
+	release_old_then_hostile(&f);
+	finish(&f);
+}
+
+/* The owner's first arrival survives a snapshot (format 16) mid-window: the restored engine
+ * refuses cad-evil's call_end as the straight one does, and both end alike. */
+static void test_first_arrival_survives_snapshot(void **state)
+{
+	struct config config = eviction_config();
+	struct fixture whole, split;
+	(void)state;
+
+	start_pair(&whole, &split, &config, rebind_after_eviction);
+	release_old_then_hostile(&whole);
+	release_old_then_hostile(&split);
+	assert_same_snapshots(&whole, &split);
+}
+
+/* The state of rebind_after_eviction as a build of format 15 saved it (no first arrival; c1's
+ * count 1 of the 3 events of c1 waiting) or 14 (counted again: all 3 c1's) is restored to
+ * the same refusal. From 15, the first arrival is that of the newest event of c1 (the new
+ * call_start), so the restored engine ends exactly as the straight one. */
+static void test_older_formats_keep_evicted_owners_events_apart(void **state)
+{
+	struct config config = eviction_config();
+	static const char *const owners[] = { "c1", "cad-east", "c2", "cad-east", NULL };
+	struct fixture whole, from15, from14;
+	struct codec_writer w15 = {0}, w14 = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	(void)state;
+
+	start(&whole, &config);
+	rebind_after_eviction(&whole);
+	engine_snapshot(whole.engine, &w15);
+	engine_snapshot(whole.engine, &w14);
+	assert_int_equal(w15.data[waiting_byte(&w15, "c1", "cad-east")], 1);
+	memset(&from15, 0, sizeof(from15));
+	memset(&from14, 0, sizeof(from14));
+	assert_non_null(from15.engine =
+				restore_as_format(&w15, 15, owners, &config, why, sizeof(why)));
+	assert_non_null(from14.engine =
+				restore_as_format(&w14, 14, owners, &config, why, sizeof(why)));
+	release_old_then_hostile(&whole);
+	release_old_then_hostile(&from15);
+	release_old_then_hostile(&from14);
+	engine_flush(from14.engine);
+	assert_int_equal(engine_stats(from14.engine)->binding.calls, 1); /* the new c1, held */
+	finish(&from14);
+	assert_same_snapshots(&whole, &from15);
+	free(w15.data);
+	free(w14.data);
+}
+
+/* An upgrade's recount that reaches 255 counts the cap too (rev10c C3): fill_capped's state
+ * as format 14 saved it (no calls_owed_capped: 0 here) is restored with c1's 512 events
+ * waiting counted again, capped: calls_owed_capped 1, as the straight run counted. Before, 0. */
+static void test_upgrade_recount_counts_the_cap(void **state)
+{
+	struct config config = flood_config();
+	static const char name[] = "calls_owed_capped";
+	struct fixture f;
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *restored;
+	size_t at_name = 0;
+	(void)state;
+
+	config.feed.source_idle_seconds = 60;
+	start(&f, &config);
+	fill_capped(&f);
+	engine_snapshot(f.engine, &w);
+	for (size_t i = 0; i + sizeof(name) + 4 + 12 <= w.len; i++)
+		if (memcmp(w.data + i, name, sizeof(name) - 1) == 0)
+			at_name = i;
+	assert_int_not_equal(at_name, 0);
+	/* [name][u32 1][u64 value] */
+	assert_int_equal(w.data[at_name + sizeof(name) - 1 + 4], 1);
+	w.data[at_name + sizeof(name) - 1 + 4] = 0;
+	assert_non_null(restored = restore_as_format(&w, 14, (const char *[]){ "c1", "cad-east",
+									     "E1", "cad-evil", NULL },
+						     &config, why, sizeof(why)));
+	assert_int_equal(engine_stats(restored)->binding.calls_owed_capped, 1);
+	engine_free(restored);
+	free(w.data);
+	finish(&f);
+}
+
+/* No memory to list the reorder buffer's events at a restore is not a damaged snapshot
+ * (rev10c C3): fill_reused_waiting's snapshot, its list of c1's 4 events waiting failing, is
+ * refused as "out of memory reading the snapshot"; the same bytes are then read. Before,
+ * "snapshot damaged: inconsistent state", and a recovery set a good snapshot aside. */
+static void test_restore_without_memory_is_no_damage(void **state)
 {
 	struct config config = flood_config();
 	struct fixture f;
-	int64_t t = at(0, 0);
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *restored;
 	(void)state;
 
-	config.tracker.max_open_calls = 1;
-	config.feed.source_idle_seconds = 60;
-	evict_owner_while_waiting(&f, &config);
-	line_at(&f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 2000);
-	line_at(&f, "cad-evil", t + 2000, STATE("e1", "NOPD", "available"), t + 1600);
-	assert_int_equal(engine_stats(f.engine)->buffered, 1);
-	assert_int_equal(engine_stats(f.engine)->binding.calls, 1); /* the new c1 */
-	assert_int_equal(heard_at(&f, "cad-evil", t + 2000, END("c1", "operator"), t + 1800),
-			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	start(&f, &config);
+	fill_reused_waiting(&f);
+	engine_snapshot(f.engine, &w);
+	fail_malloc_bytes = 4 * sizeof(struct binding_waiting);
+	assert_null(engine_restore(w.data, w.len, &config, NULL, NULL, why, sizeof(why)));
+	assert_int_equal(fail_malloc_bytes, 0);
+	assert_string_equal(why, "out of memory reading the snapshot");
+	assert_non_null(restored = engine_restore(w.data, w.len, &config, NULL, NULL, why,
+						  sizeof(why)));
+	engine_free(restored);
+	free(w.data);
 	finish(&f);
 }
 
@@ -3575,6 +3745,10 @@ int main(void)
 		cmocka_unit_test(test_reused_id_keeps_its_owner_until_each_call_completes),
 		cmocka_unit_test(test_events_waiting_stop_at_their_cap),
 		cmocka_unit_test(test_evicted_owners_events_count_to_no_later_owner),
+		cmocka_unit_test(test_first_arrival_survives_snapshot),
+		cmocka_unit_test(test_older_formats_keep_evicted_owners_events_apart),
+		cmocka_unit_test(test_upgrade_recount_counts_the_cap),
+		cmocka_unit_test(test_restore_without_memory_is_no_damage),
 		cmocka_unit_test(test_owner_kept_while_reused_id_is_open_out_of_order),
 		cmocka_unit_test(test_owner_goes_once_nothing_holds_the_id),
 		cmocka_unit_test(test_events_waiting_survive_snapshot),
