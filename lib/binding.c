@@ -1275,14 +1275,12 @@ void binding_call_event_applied(struct binding *binding, const char *call_id, ui
 	uint32_t i = table_probe(&binding->calls, call_hash, call_matches, call_id);
 	struct call_owner *call = table_slot(&binding->calls, i);
 
-	if (!table_used(&binding->calls, i) || arrival < call->first_arrival ||
-	    call->events_waiting == EVENTS_WAITING_MAX)
-		return; /* not bound, counted by an owner gone since, or too many to count: kept
-			 * until its time is up */
-	if (call->events_waiting > 0 && --call->events_waiting > 0)
-		return; /* another event of the id still waits */
-	if (!tracker_holds)
-		remove_call(binding, i);
+	if (!table_used(&binding->calls, i) || call->events_waiting == EVENTS_WAITING_MAX)
+		return; /* not bound, or too many to count: kept until its time is up */
+	if (arrival >= call->first_arrival && call->events_waiting > 0)
+		call->events_waiting--; /* else counted by an owner gone since (rev10c C2) */
+	if (call->events_waiting == 0 && !tracker_holds)
+		remove_call(binding, i); /* none of its events waits, no call of the id held */
 }
 
 /* The restore's order of the events waiting: by call hash, then arrival. */

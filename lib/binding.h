@@ -78,9 +78,10 @@ struct binding_call_holder {
 
 /** Invariant (with the engine telling binding_evict_call every call the tracker drops, evicted
  * or expired, and binding_call_event_applied every call event the tracker applies): a call
- * owner lives exactly while the reorder buffer or the tracker holds its id. Each event of the
- * id bound (admitted, not a duplicate) counts one event waiting; each the tracker applies,
- * one fewer; the owner goes when none waits and the tracker holds no call of the id. So the
+ * owner lives exactly while the reorder buffer holds an event it bound or the tracker holds a
+ * call of its id. Each event of the id it binds (admitted, not a duplicate) counts one event
+ * waiting; each of those the tracker applies, one fewer (an event an owner gone before it
+ * bound, none); the owner goes when none waits and the tracker holds no call of the id. So the
  * order the events come in does not matter (the tracker pairs an id's call_start and call_end
  * by ts, not by arrival): while any of them waits or a call of the id is open, another
  * sender's events for it are refused, even those stamped before its call_end; once none is
@@ -213,7 +214,8 @@ void binding_evict_call(struct binding *binding, const char *call_id, uint64_t c
  * binding_bind had): one event fewer waiting. The owner is forgotten once none waits unless
  * tracker_holds (a call of the id open in the tracker after the event). An event that arrived
  * before the owner's first (counted by an owner of the id evicted, expired or whose time was
- * up while it waited) changes nothing: it is not one of this owner's (rev10c C2). Bounded: at
+ * up while it waited) is not one of this owner's (rev10c C2): its count stays, but it goes if
+ * that is 0 and the event left no call of the id held. Bounded: at
  * 255 events waiting at once (an id named that often within the reorder window) the count
  * stops, counted in calls_owed_capped, and no application forgets the owner: it is kept until
  * its time is up (tracker.max_call_seconds), or forgotten first when a full table makes room

@@ -1864,6 +1864,44 @@ static void test_evicted_owners_events_count_to_no_later_owner(void **state)
 	finish(&f);
 }
 
+/* An earlier owner's event that completes the new owner's call frees the id once none of the
+ * new owner's events waits: under eviction_config, cad-east's c1 (an incident, applied) is
+ * evicted by its c2 while its call_end (08:00:01.500) waits; cad-east's new c1 call_start
+ * (08:00:01) is bound afresh. Released by cad-evil's 08:00:01.600, the new call_start opens c1
+ * and the old call_end completes it: nothing holds c1, its owner goes (binding.calls 0, c2
+ * evicted in turn), cad-evil's incident for c1 is taken, and a snapshot is read. Leaving the
+ * owner to every event not its own kept it with nothing held, refused that incident, and made
+ * every later snapshot refused as inconsistent. */
+static void test_evicted_owners_event_completing_the_call_frees_the_id(void **state)
+{
+	struct config config = eviction_config();
+	struct fixture f;
+	struct completion seen = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *again;
+	int64_t t = at(0, 0);
+	(void)state;
+
+	start(&f, &config);
+	engine_set_call_observer(f.engine, observe_completion, &seen);
+	line_at(&f, "cad-evil", t + 2000, STATE("e1", "NOPD", "available"), t);
+	line_at(&f, "cad-east", t + 2000, INCIDENT("c1"), t - 100);
+	line_at(&f, "cad-east", t + 2000, END("c1", "caller"), t + 1500);
+	line_at(&f, "cad-east", t + 2000, START("c2", "op-1", "NOPD"), t - 50);
+	assert_int_equal(engine_stats(f.engine)->tracker.evicted, 1);
+	line_at(&f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 1000);
+	line_at(&f, "cad-evil", t + 2000, STATE("e1", "NOPD", "available"), t + 1600);
+	assert_int_equal(engine_stats(f.engine)->buffered, 1); /* cad-evil's own state */
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.start_ms, t + 1000);
+	assert_int_equal(seen.end_ms, t + 1500);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 0);
+	assert_int_equal(heard_at(&f, "cad-evil", t + 2000, INCIDENT("c1"), t + 1700), EVENT_OK);
+	assert_non_null(again = resnapshot(f.engine, &config, why, sizeof(why)));
+	engine_free(again);
+	finish(&f);
+}
+
 /* The owner's first arrival survives a snapshot (format 16) mid-window: the restored engine
  * refuses cad-evil's call_end as the straight one does, and both end alike. */
 static void test_first_arrival_survives_snapshot(void **state)
@@ -3745,6 +3783,7 @@ int main(void)
 		cmocka_unit_test(test_reused_id_keeps_its_owner_until_each_call_completes),
 		cmocka_unit_test(test_events_waiting_stop_at_their_cap),
 		cmocka_unit_test(test_evicted_owners_events_count_to_no_later_owner),
+		cmocka_unit_test(test_evicted_owners_event_completing_the_call_frees_the_id),
 		cmocka_unit_test(test_first_arrival_survives_snapshot),
 		cmocka_unit_test(test_older_formats_keep_evicted_owners_events_apart),
 		cmocka_unit_test(test_upgrade_recount_counts_the_cap),
