@@ -1479,8 +1479,8 @@ static bool snapshot_after(const char *state_dir, const char *before)
 
 /* The state directories cadmond of the eight previous snapshot formats (15, main 2cf49ea; 14,
  * main 3a1ee43; 13, main 58892fd; 12, main 824d6c7; 11, main 2a66582; 10, main 9780c8a; 9, main
- * bf2f4d3; 8, main 03c9578..) left after the first UPGRADE_LINES lines of the stream and a clean stop
- * (tests/data/README.md). */
+ * bf2f4d3; 8, main 03c9578..) left after the first UPGRADE_LINES lines of the stream and a
+ * clean stop (tests/data/README.md). */
 #define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format15"
 #define UPGRADE_FORMAT14_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format14"
 #define UPGRADE_FORMAT13_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format13"

@@ -669,6 +669,21 @@ static void start_pair(struct fixture *whole, struct fixture *split, const struc
 }
 
 /* whole's and split's engines snapshot the same bytes; both fixtures finished. */
+static void assert_same_snapshots(struct fixture *whole, struct fixture *split);
+
+/* Under config, fill then then on a straight engine and on one restored from its snapshot in
+ * between (start_pair): both end alike. */
+static void assert_survives_snapshot(const struct config *config, void (*fill)(struct fixture *f),
+				     void (*then)(struct fixture *f))
+{
+	struct fixture whole, split;
+
+	start_pair(&whole, &split, config, fill);
+	then(&whole);
+	then(&split);
+	assert_same_snapshots(&whole, &split);
+}
+
 static void assert_same_snapshots(struct fixture *whole, struct fixture *split)
 {
 	struct codec_writer whole_bytes = {0}, split_bytes = {0};
@@ -1399,13 +1414,9 @@ static void refuse_earlier_end(struct fixture *f)
 static void test_completed_call_owner_survives_snapshot(void **state)
 {
 	struct config config = flood_config();
-	struct fixture whole, split;
 	(void)state;
 
-	start_pair(&whole, &split, &config, fill_completed_waiting);
-	refuse_earlier_end(&whole);
-	refuse_earlier_end(&split);
-	assert_same_snapshots(&whole, &split);
+	assert_survives_snapshot(&config, fill_completed_waiting, refuse_earlier_end);
 }
 
 /* The tracker tells the binding of each call it completes, and of one it drops as ended before
@@ -1576,13 +1587,9 @@ static void reused_then_hostile(struct fixture *f)
 static void test_events_waiting_survive_snapshot(void **state)
 {
 	struct config config = flood_config();
-	struct fixture whole, split;
 	(void)state;
 
-	start_pair(&whole, &split, &config, fill_reused_waiting);
-	reused_then_hostile(&whole);
-	reused_then_hostile(&split);
-	assert_same_snapshots(&whole, &split);
+	assert_survives_snapshot(&config, fill_reused_waiting, reused_then_hostile);
 }
 
 /* The index of the byte of events waiting of call_id's owner (its strings, the last time and
@@ -1907,13 +1914,9 @@ static void test_evicted_owners_event_completing_the_call_frees_the_id(void **st
 static void test_first_arrival_survives_snapshot(void **state)
 {
 	struct config config = eviction_config();
-	struct fixture whole, split;
 	(void)state;
 
-	start_pair(&whole, &split, &config, rebind_after_eviction);
-	release_old_then_hostile(&whole);
-	release_old_then_hostile(&split);
-	assert_same_snapshots(&whole, &split);
+	assert_survives_snapshot(&config, rebind_after_eviction, release_old_then_hostile);
 }
 
 /* The state of rebind_after_eviction as a build of format 15 saved it (no first arrival; c1's
