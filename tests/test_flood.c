@@ -1720,9 +1720,9 @@ static struct engine *resnapshot(const struct engine *engine, const struct confi
 /* An upgrade's recount counts only the waiting events the binding counts (rev10c C1): cad-east's
  * c1 (S+E) and acd's call_offered for c1 wait for cad-evil; a snapshot restored as format 14
  * (the count recounted from the buffer) then flushed ends like the straight engine: c1's owner
- * gone (binding.calls 1: E1), its next snapshot (format 15) read, cad-evil's call_start for c1
+ * gone (binding.calls 1: E1), its next snapshot (format 16) read, cad-evil's call_start for c1
  * taken. Counting the call_offered kept 2 owners (c1 owing one the tracker never applies), its
- * format-15 snapshot refused "snapshot damaged: inconsistent state", the call_start refused. */
+ * next snapshot refused "snapshot damaged: inconsistent state", the call_start refused. */
 static void test_upgrade_recount_skips_call_offered(void **state)
 {
 	struct config config = flood_config();
