@@ -1631,12 +1631,12 @@ int binding_load(struct binding *binding, struct codec_reader *reader, uint32_t 
 	if (rc != 0)
 		return rc; /* -ENOMEM: a good snapshot, no memory to read it */
 	char *pending = NULL;
-	if (table_load_entries(&binding->operators, reader, get_operator_owner, &pending) != 0) {
+	if ((rc = table_load_entries(&binding->operators, reader, get_operator_owner, &pending))) {
 		forget_unclaimed(binding, pending);
-		return -EINVAL;
+		return rc;
 	}
-	if (table_load_entries(&binding->senders, reader, get_sender, binding) != 0)
-		return -EINVAL;
+	if ((rc = table_load_entries(&binding->senders, reader, get_sender, binding)) != 0)
+		return rc;
 	binding->settle_after_ms = oldest_refusal(binding);
 	return count_open_episodes(binding) == binding->open_episodes ? 0 : -EINVAL;
 }

@@ -234,14 +234,15 @@ struct binding_waiting {
 /** After binding_load of a snapshot of format: waiting[0..count) (in any order: sorted here),
  * the restored reorder buffer's events binding_waiting says; next_arrival, the arrival of the
  * next event bound. Each owner's events are those of its call_id. Before 15 (13 and 14 counted
- * no events waiting): each owner's counted from them (all its own: first arrival 0; 255 or
- * more counted in calls_owed_capped), and the owners nothing holds (none waiting, no call of
- * the id held: the holder's answer) forgotten. 15 (no first arrival saved): the owner's first
- * arrival is that of the oldest of the newest events_waiting of its id's (an earlier owner's
- * were bound before it; next_arrival when none waits, 0 at 255). -EINVAL (inconsistent) when a
- * count below 255 is more than the buffer holds of its id (15) or is not the number of its
- * id's events since its first arrival (16, whose first arrival is not past next_arrival), or
- * an owner nothing holds was saved (15, 16). The holder's done is the caller's. */
+ * no events waiting): each owner's counted from them (all its own; 255 or more counted in
+ * calls_owed_capped), its first arrival the oldest's, and the owners nothing holds (none
+ * waiting, no call of the id held: the holder's answer) forgotten. 15 (no first arrival
+ * saved): the owner's first arrival is that of the oldest of the newest events_waiting of its
+ * id's (an earlier owner's were bound before it; at 255 the id's oldest). An owner none of
+ * whose events waits takes next_arrival. -EINVAL (inconsistent) when a count below 255 is more
+ * than the buffer holds of its id (15) or is not the number of its id's events since its first
+ * arrival (16, whose first arrival is not past next_arrival), or an owner nothing holds was
+ * saved (15, 16). The holder's done is the caller's. */
 int binding_restore_waiting(struct binding *binding, struct binding_waiting *waiting,
 			    uint32_t count, uint32_t format, uint64_t next_arrival);
 

@@ -2443,19 +2443,20 @@ static int load_state(struct engine *engine, struct codec_reader *reader, uint32
 	if (codec_get_counters(reader, engine_counters, CODEC_COUNTER_COUNT(engine_counters),
 			       &engine->stats) != 0)
 		return -EINVAL;
-	if (dedupe_load(engine->dedupe, reader) != 0 ||
-	    sources_load(engine->sources, reader) != 0 ||
-	    clocks_load(engine->clocks, reader) != 0 ||
-	    reorder_load(engine->reorder, reader) != 0 ||
-	    tracker_load(engine->tracker, reader) != 0 ||
-	    detector_load(engine->detector, reader) != 0 ||
-	    sysalerts_load(engine->sysalerts, reader) != 0)
-		return -EINVAL;
+	int rc;
+	if ((rc = dedupe_load(engine->dedupe, reader)) != 0 ||
+	    (rc = sources_load(engine->sources, reader)) != 0 ||
+	    (rc = clocks_load(engine->clocks, reader)) != 0 ||
+	    (rc = reorder_load(engine->reorder, reader)) != 0 ||
+	    (rc = tracker_load(engine->tracker, reader)) != 0 ||
+	    (rc = detector_load(engine->detector, reader)) != 0 ||
+	    (rc = sysalerts_load(engine->sysalerts, reader)) != 0)
+		return rc == -ENOMEM ? -ENOMEM : -EINVAL; /* no memory: a good snapshot kept */
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		engine->limit_counts[i] = codec_get_u64(reader);
 		engine->limit_growth_ms[i] = codec_get_i64(reader);
 	}
-	int rc = binding_load(engine->binding, reader, format);
+	rc = binding_load(engine->binding, reader, format);
 	if (rc != 0 || (rc = restore_waiting(engine, format)) != 0)
 		return rc; /* -ENOMEM: not damage */
 	restore_rejecting(engine);

@@ -3733,6 +3733,159 @@ static int teardown_shift(void **state)
 	return 0;
 }
 
+/* No memory for the tracker's call text at a restore (its 50-character call_id, 51 bytes) is
+ * no damage: the snapshot is good, the restore says so (rev12a). */
+static void test_call_text_without_memory_at_restore_is_no_damage(void **state)
+{
+	static const char id[] = "c-012345678901234567890123456789012345678901234567";
+	struct config config = flood_config();
+	struct fixture f;
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *restored;
+	(void)state;
+
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-east", at(0, 0),
+			      "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%lld,"
+			      "\"released_by\":\"caller\"}", id, at(0, 0)), EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 1);
+	engine_snapshot(f.engine, &w);
+	fail_malloc_bytes = sizeof(id);
+	restored = engine_restore(w.data, w.len, &config, NULL, NULL, why, sizeof(why));
+	assert_int_equal(fail_malloc_bytes, 0);
+	assert_null(restored);
+	assert_string_equal(why, "out of memory reading the snapshot");
+	free(w.data);
+	finish(&f);
+}
+
+/* An owner of "DEMO-000001" sent by "cad-center" (23 bytes of text, more than the entry holds
+ * inline) whose text finds no memory at a restore: no damage either (rev12a). */
+static void test_owner_text_without_memory_at_restore_is_no_damage(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *restored;
+	(void)state;
+
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-west", at(0, 0), INCIDENT("w1"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-center", at(0, 0) + 100, START("DEMO-000001", "op-1", "NOPD"),
+			      at(0, 0) + 100), EVENT_OK);
+	/* DEMO-000001 waits for cad-west: the tracker has no text of it */
+	assert_int_equal(engine_stats(f.engine)->open_calls, 1);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 2);
+	engine_snapshot(f.engine, &w);
+	fail_malloc_bytes = sizeof("DEMO-000001") + sizeof("cad-center");
+	restored = engine_restore(w.data, w.len, &config, NULL, NULL, why, sizeof(why));
+	assert_int_equal(fail_malloc_bytes, 0);
+	assert_null(restored);
+	assert_string_equal(why, "out of memory reading the snapshot");
+	free(w.data);
+	finish(&f);
+}
+
+/* Random streams over small tables (tracker, reorder, dedupe, lateness, expiry; rev12a's
+ * probe): a straight engine and one restored every few lines stay alike (verdicts, owners,
+ * alerts, final bytes), every restore is accepted, and once flushed no owner outlives its
+ * call. */
+static uint32_t random_next(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint32_t)(*x >> 33);
+}
+
+static void restore_in_place(struct fixture *f, const struct config *config, uint64_t seed, int n)
+{
+	struct codec_writer writer = {0};
+	char why[ENGINE_WHY_MAX] = "";
+
+	engine_snapshot(f->engine, &writer);
+	assert_false(writer.failed);
+	engine_free(f->engine);
+	f->engine = engine_restore(writer.data, writer.len, config, collect, f, why, sizeof(why));
+	if (!f->engine)
+		fail_msg("seed %llu line %d: %s", (unsigned long long)seed, n, why);
+	free(writer.data);
+}
+
+static void test_random_streams_survive_snapshots(void **state)
+{
+	uint64_t evicted = 0, late = 0, refused = 0, owners_ev = 0;
+	static const char *const sources[] = { "cad-a", "cad-b", "cad-c", "acd-center-01" };
+	struct config config = flood_config();
+	(void)state;
+
+	config.tracker.max_open_calls = 6;
+	config.tracker.max_reorder_events = 16;
+	config.tracker.max_call_seconds = 90;
+	config.tracker.allowed_lateness_seconds = 20;
+	for (uint64_t seed = 1; seed <= 300; seed++) {
+		struct fixture whole, split;
+		uint64_t x = seed;
+		int64_t clock = at(0, 0);
+
+		start(&whole, &config);
+		start(&split, &config);
+		for (int n = 0; n < 400; n++) {
+			unsigned si = random_next(&x) % 4;
+			const char *source = sources[si];
+			unsigned id = random_next(&x) % 8, kind = random_next(&x) % 8;
+			int64_t ts;
+			char line[256];
+
+			clock += (int64_t)(random_next(&x) % 600);
+			ts = clock - (int64_t)(random_next(&x) % (si == 2 ? 25000 : 3000));
+			if (kind < 3)
+				snprintf(line, sizeof(line),
+					 "{\"type\":\"call_start\",\"call_id\":\"C%u\",\"ts\":%%lld,"
+					 "\"operator\":\"op-%u\",\"agency\":\"NOPD\"}", id, id % 3);
+			else if (kind < 6)
+				snprintf(line, sizeof(line),
+					 "{\"type\":\"call_end\",\"call_id\":\"C%u\",\"ts\":%%lld,"
+					 "\"released_by\":\"caller\"}", id);
+			else
+				snprintf(line, sizeof(line),
+					 "{\"type\":\"incident\",\"call_id\":\"C%u\",\"ts\":%%lld}", id);
+			enum event_reject a = heard_at(&whole, source, clock, line, ts);
+			enum event_reject b = heard_at(&split, source, clock, line, ts);
+			if (a != b)
+				fail_msg("seed %llu line %d: verdict %d != %d",
+					 (unsigned long long)seed, n, a, b);
+			if (engine_stats(whole.engine)->binding.calls !=
+			    engine_stats(split.engine)->binding.calls)
+				fail_msg("seed %llu line %d: owners %u != %u",
+					 (unsigned long long)seed, n,
+					 engine_stats(whole.engine)->binding.calls,
+					 engine_stats(split.engine)->binding.calls);
+			if (random_next(&x) % 5 == 0)
+				restore_in_place(&split, &config, seed, n);
+		}
+		engine_flush(whole.engine);
+		engine_flush(split.engine);
+		const struct engine_stats *stats = engine_stats(whole.engine);
+		if (stats->binding.calls > stats->open_calls)
+			fail_msg("seed %llu: %u owners, %u open calls after flush",
+				 (unsigned long long)seed, stats->binding.calls, stats->open_calls);
+		evicted += stats->tracker.evicted;
+		late += stats->late_events;
+		owners_ev += stats->binding.calls_evicted;
+		refused += stats->rejects[EVENT_REJECT_CALL_OF_OTHER_SOURCE];
+		restore_in_place(&split, &config, seed, -1);
+		assert_int_equal(whole.alert_count, split.alert_count);
+		for (size_t i = 0; i < whole.alert_count; i++)
+			assert_string_equal(whole.alerts[i], split.alerts[i]);
+		assert_same_snapshots(&whole, &split);
+	}
+	/* the streams reached the paths an owner's events take (expiry and overflow they do not:
+	 * other tests') */
+	assert_true(evicted > 0 && late > 0 && owners_ev > 0 && refused > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3791,6 +3944,9 @@ int main(void)
 		cmocka_unit_test(test_older_formats_keep_evicted_owners_events_apart),
 		cmocka_unit_test(test_upgrade_recount_counts_the_cap),
 		cmocka_unit_test(test_restore_without_memory_is_no_damage),
+		cmocka_unit_test(test_call_text_without_memory_at_restore_is_no_damage),
+		cmocka_unit_test(test_owner_text_without_memory_at_restore_is_no_damage),
+		cmocka_unit_test(test_random_streams_survive_snapshots),
 		cmocka_unit_test(test_owner_kept_while_reused_id_is_open_out_of_order),
 		cmocka_unit_test(test_owner_goes_once_nothing_holds_the_id),
 		cmocka_unit_test(test_events_waiting_survive_snapshot),
