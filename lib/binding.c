@@ -20,8 +20,9 @@
 #define HOUR_MS INT64_C(3600000)
 
 /* A call's call_id and owner inline up to here (a center's usual "DEMO-000001" and a
- * source's name of up to 16 bytes, or "" for the connections without a hello). */
-#define CALL_TEXT_INLINE 28
+ * source's name of up to 8 bytes, or "" for the connections without a hello; was 28 before
+ * first_arrival took 8 of them). */
+#define CALL_TEXT_INLINE 21
 
 /* events_waiting saturates here: a count it can no longer keep (binding_stats) */
 #define EVENTS_WAITING_MAX UCHAR_MAX
@@ -34,12 +35,16 @@ struct call_owner {
 	/* "call_id\0owner\0" at their length: in text, or in long_text (allocated, freed with the
 	 * entry: free_call_text) when longer than CALL_TEXT_INLINE. */
 	char *long_text;
-	bool has_start; /* both: complete, no longer counted to its owner (binding.h) */
-	bool has_end;
+	/* the arrival of the first event this owner counted: the id's events of an earlier arrival
+	 * were counted by an owner gone before it was bound (rev10c C2), and their applications
+	 * leave its count alone */
+	uint64_t first_arrival;
+	bool has_start : 1; /* both: complete, no longer counted to its owner (binding.h) */
+	bool has_end : 1;
 	unsigned char call_id_len;
-	/* the id's events bound (admitted, not duplicates) that the tracker has not applied yet:
-	 * the entry goes once none waits and the tracker holds no call of the id; at
-	 * EVENTS_WAITING_MAX no application forgets it (binding.h) */
+	/* the id's events bound (admitted, not duplicates) since first_arrival that the tracker
+	 * has not applied yet: the entry goes once none waits and the tracker holds no call of the
+	 * id; at EVENTS_WAITING_MAX no application forgets it (binding.h) */
 	unsigned char events_waiting;
 	char text[CALL_TEXT_INLINE];
 };
@@ -894,10 +899,11 @@ static bool operator_owned(const void *entry, const void *ctx)
 }
 
 /* slot: the call's probed slot if the table has not changed since (else NOT_PROBED); rate:
- * owner's counts if count_new_call found them (the senders' table unchanged since), or NULL. */
+ * owner's counts if count_new_call found them (the senders' table unchanged since), or NULL;
+ * arrival: the event's (binding_bind). */
 static void bind_call(struct binding *binding, const struct config *config,
 		      const struct event *event, uint64_t hash, const char *owner, int64_t now_ms,
-		      uint32_t slot, struct sender_rate *rate)
+		      uint32_t slot, struct sender_rate *rate, uint64_t arrival)
 {
 	uint32_t i = slot != NOT_PROBED ? slot
 					: table_probe(&binding->calls, hash, call_matches, event->call_id);
@@ -947,6 +953,7 @@ static void bind_call(struct binding *binding, const struct config *config,
 		}
 		call->has_start = call->has_end = false;
 		call->events_waiting = 0;
+		call->first_arrival = arrival; /* the id's events waiting before it are not its */
 	} else if (call_complete(call) &&
 		   (event->type == EVENT_CALL_START || event->type == EVENT_CALL_END)) {
 		call->has_start = call->has_end = false; /* its owner's new call of the same id */
@@ -1112,13 +1119,13 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 }
 
 void binding_bind(struct binding *binding, const struct config *config,
-		  const struct binding_admission *admitted, bool duplicate)
+		  const struct binding_admission *admitted, bool duplicate, uint64_t arrival)
 {
 	const struct event *event = admitted->event;
 
 	if (names_call(event) && !duplicate)
 		bind_call(binding, config, event, admitted->call_hash, owner_of(&admitted->sender),
-			  admitted->now_ms, admitted->call_slot, admitted->owner_rate);
+			  admitted->now_ms, admitted->call_slot, admitted->owner_rate, arrival);
 	if (introduces_operator(event))
 		bind_operator(binding, config, event, admitted->operator_hash, &admitted->sender,
 			      admitted->now_ms, admitted->operator_slot);
@@ -1263,34 +1270,95 @@ void binding_evict_call(struct binding *binding, const char *call_id, uint64_t c
 }
 
 void binding_call_event_applied(struct binding *binding, const char *call_id, uint64_t call_hash,
-				bool tracker_holds)
+				uint64_t arrival, bool tracker_holds)
 {
 	uint32_t i = table_probe(&binding->calls, call_hash, call_matches, call_id);
 	struct call_owner *call = table_slot(&binding->calls, i);
 
 	if (!table_used(&binding->calls, i) || call->events_waiting == EVENTS_WAITING_MAX)
 		return; /* not bound, or too many to count: kept until its time is up */
-	if (call->events_waiting > 0 && --call->events_waiting > 0)
-		return; /* another event of the id still waits */
-	if (!tracker_holds)
-		remove_call(binding, i);
+	if (arrival >= call->first_arrival && call->events_waiting > 0)
+		call->events_waiting--; /* else counted by an owner gone since (rev10c C2) */
+	if (call->events_waiting == 0 && !tracker_holds)
+		remove_call(binding, i); /* none of its events waits, no call of the id held */
 }
 
-/* How many of the sorted hashes waiting[0..count) are hash, at most EVENTS_WAITING_MAX. */
-static unsigned char count_waiting(const uint64_t *waiting, uint32_t count, uint64_t hash)
+/* The restore's order of the events waiting: by call hash, then arrival. */
+static int compare_waiting(const void *a, const void *b)
 {
-	uint32_t lo = 0, hi = count, found = 0;
+	const struct binding_waiting *x = a, *y = b;
+
+	if (x->call_hash != y->call_hash)
+		return x->call_hash < y->call_hash ? -1 : 1;
+	return (x->arrival > y->arrival) - (x->arrival < y->arrival);
+}
+
+/* The first of the sorted waiting[0..count) whose call hash is hash (count when none). */
+static uint32_t first_waiting(const struct binding_waiting *waiting, uint32_t count,
+			      uint64_t hash)
+{
+	uint32_t lo = 0, hi = count;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (waiting[mid] < hash)
+		if (waiting[mid].call_hash < hash)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	while (lo < count && waiting[lo++] == hash && found < EVENTS_WAITING_MAX)
-		found++;
-	return (unsigned char)found;
+	return lo;
+}
+
+/* How many of the call's events among the sorted waiting[0..count) (of its hash, matched by
+ * call_id, in arrival order) arrived at since or after; *at (unless NULL): the arrival of the
+ * one after the first skip of them. */
+static uint32_t call_waiting(const struct call_owner *call, const struct binding_waiting *waiting,
+			     uint32_t count, uint64_t since, uint32_t skip, uint64_t *at)
+{
+	uint32_t found = 0;
+
+	for (uint32_t i = first_waiting(waiting, count, call->base.hash);
+	     i < count && waiting[i].call_hash == call->base.hash; i++) {
+		if (waiting[i].arrival < since || strcmp(waiting[i].call_id, call_id_of(call)) != 0)
+			continue;
+		if (found++ == skip && at)
+			*at = waiting[i].arrival;
+	}
+	return found;
+}
+
+/* The owner's count and first arrival against its id's events waiting (binding.h): 0, or
+ * -EINVAL when what the snapshot saved cannot be. */
+static int restore_owner(struct binding *binding, struct call_owner *call,
+			 const struct binding_waiting *waiting, uint32_t count, uint32_t format,
+			 uint64_t next_arrival)
+{
+	if (format >= 16)
+		return call->first_arrival <= next_arrival &&
+				       (call->events_waiting == EVENTS_WAITING_MAX ||
+					call_waiting(call, waiting, count, call->first_arrival, 0,
+						     NULL) == call->events_waiting)
+			       ? 0
+			       : -EINVAL;
+	uint32_t events = call_waiting(call, waiting, count, 0, 0, NULL);
+	if (format < 15) { /* counted none: every one waiting is its */
+		call->events_waiting =
+			events < EVENTS_WAITING_MAX ? (unsigned char)events : EVENTS_WAITING_MAX;
+		binding->stats.calls_owed_capped += events >= EVENTS_WAITING_MAX;
+	} else if (call->events_waiting < EVENTS_WAITING_MAX && call->events_waiting > events) {
+		return -EINVAL; /* more waiting than the buffer holds */
+	}
+	/* no first arrival saved: its events are the newest of the id's waiting (an earlier
+	 * owner's were bound before it), the oldest of them its first (at the cap, the id's
+	 * oldest); none waiting, the next event's */
+	call->first_arrival = next_arrival;
+	if (call->events_waiting > 0)
+		call_waiting(call, waiting, count, 0,
+			     call->events_waiting == EVENTS_WAITING_MAX
+				     ? 0
+				     : events - call->events_waiting,
+			     &call->first_arrival);
+	return 0;
 }
 
 /* Is the call's owner one nothing holds: none of its events waiting, and no call of the id
@@ -1302,29 +1370,25 @@ static bool call_unheld(const void *entry, const void *ctx)
 	return call->events_waiting == 0 && call_not_held(entry, ctx);
 }
 
-int binding_restore_waiting(struct binding *binding, const uint64_t *waiting, uint32_t count,
-			    bool recount)
+int binding_restore_waiting(struct binding *binding, struct binding_waiting *waiting,
+			    uint32_t count, uint32_t format, uint64_t next_arrival)
 {
 	uint32_t unheld = 0;
 
-	for (uint32_t i = 0; binding->calls.slots && i <= binding->calls.mask; i++) {
-		if (!table_used(&binding->calls, i))
-			continue;
-		struct call_owner *call = table_slot(&binding->calls, i);
-		unsigned char buffered = count_waiting(waiting, count, call->base.hash);
-		if (recount)
-			call->events_waiting = buffered;
-		else if (call->events_waiting < EVENTS_WAITING_MAX &&
-			 call->events_waiting > buffered)
-			return -EINVAL; /* more waiting than the buffer holds */
-	}
+	if (count > 1)
+		qsort(waiting, count, sizeof(*waiting), compare_waiting);
+	for (uint32_t i = 0; binding->calls.slots && i <= binding->calls.mask; i++)
+		if (table_used(&binding->calls, i) &&
+		    restore_owner(binding, table_slot(&binding->calls, i), waiting, count, format,
+				  next_arrival) != 0)
+			return -EINVAL;
 	if (binding->holder.held) {
 		/* an owner nothing holds: an older build's (its count by completions: rev10a R2)
-		 * goes; one saved by this build is damage */
+		 * goes; one saved by a build that counts events waiting is damage */
 		unheld = table_remove_stale(&binding->calls, call_unheld, &binding->holder,
 					    forget_call, binding);
 	}
-	return unheld > 0 && !recount ? -EINVAL : 0;
+	return unheld > 0 && format >= 15 ? -EINVAL : 0;
 }
 
 uint32_t binding_open_episodes(const struct binding *binding)
@@ -1401,8 +1465,9 @@ static const struct codec_counter binding_counters[] = {
 };
 
 /* [string call_id][string owner][i64 last ms][u8 has_start][u8 has_end][u8 events waiting]
- * (snapshot format 15; 14's byte counted completions owed, 13 had none: both read without it,
- * binding_restore_waiting counts them again) */
+ * [u64 first arrival] (snapshot format 16; 15 saved no first arrival: binding_restore_waiting
+ * makes it from the reorder buffer; 14's byte counted completions owed, 13 had none: both read
+ * without it, binding_restore_waiting counts them again) */
 static void put_call_owner(const void *entry, struct codec_writer *writer, const void *ctx)
 {
 	const struct call_owner *call = entry;
@@ -1414,6 +1479,7 @@ static void put_call_owner(const void *entry, struct codec_writer *writer, const
 	codec_put_u8(writer, call->has_start);
 	codec_put_u8(writer, call->has_end);
 	codec_put_u8(writer, call->events_waiting);
+	codec_put_u64(writer, call->first_arrival);
 }
 
 /* ctx: the snapshot's format (uint32_t). */
@@ -1430,6 +1496,7 @@ static int get_call_owner(void *entry, uint64_t *hash, struct codec_reader *read
 	uint32_t format = *(const uint32_t *)ctx;
 	unsigned char waiting = format >= 14 ? codec_get_u8(reader) : 0;
 	call->events_waiting = format >= 15 ? waiting : 0; /* else binding_restore_waiting's */
+	call->first_arrival = format >= 16 ? codec_get_u64(reader) : 0; /* the same */
 	if (reader->failed)
 		return -EINVAL;
 	if (!set_call_text(call, call_id, owner))
@@ -1558,16 +1625,18 @@ int binding_load(struct binding *binding, struct codec_reader *reader, uint32_t 
 			       &binding->stats) != 0)
 		return -EINVAL;
 	binding->open_episodes = codec_get_u32(reader);
-	if (reader->failed ||
-	    table_load_entries(&binding->calls, reader, get_call_owner, &format) != 0)
+	if (reader->failed)
 		return -EINVAL;
+	int rc = table_load_entries(&binding->calls, reader, get_call_owner, &format);
+	if (rc != 0)
+		return rc; /* -ENOMEM: a good snapshot, no memory to read it */
 	char *pending = NULL;
-	if (table_load_entries(&binding->operators, reader, get_operator_owner, &pending) != 0) {
+	if ((rc = table_load_entries(&binding->operators, reader, get_operator_owner, &pending))) {
 		forget_unclaimed(binding, pending);
-		return -EINVAL;
+		return rc;
 	}
-	if (table_load_entries(&binding->senders, reader, get_sender, binding) != 0)
-		return -EINVAL;
+	if ((rc = table_load_entries(&binding->senders, reader, get_sender, binding)) != 0)
+		return rc;
 	binding->settle_after_ms = oldest_refusal(binding);
 	return count_open_episodes(binding) == binding->open_episodes ? 0 : -EINVAL;
 }

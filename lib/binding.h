@@ -78,9 +78,10 @@ struct binding_call_holder {
 
 /** Invariant (with the engine telling binding_evict_call every call the tracker drops, evicted
  * or expired, and binding_call_event_applied every call event the tracker applies): a call
- * owner lives exactly while the reorder buffer or the tracker holds its id. Each event of the
- * id bound (admitted, not a duplicate) counts one event waiting; each the tracker applies,
- * one fewer; the owner goes when none waits and the tracker holds no call of the id. So the
+ * owner lives exactly while the reorder buffer holds an event it bound or the tracker holds a
+ * call of its id. Each event of the id it binds (admitted, not a duplicate) counts one event
+ * waiting; each of those the tracker applies, one fewer (an event an owner gone before it
+ * bound, none); the owner goes when none waits and the tracker holds no call of the id. So the
  * order the events come in does not matter (the tracker pairs an id's call_start and call_end
  * by ts, not by arrival): while any of them waits or a call of the id is open, another
  * sender's events for it are refused, even those stamped before its call_end; once none is
@@ -141,9 +142,11 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
  * filter drops it, so the tracker never sees it) binds no call: a resent call_start and
  * call_end of a call completed already would otherwise leave an owner whose events the
  * tracker never applies (binding_call_event_applied), refusing every other source's events
- * for the id for tracker.max_call_seconds. */
+ * for the id for tracker.max_call_seconds. arrival: the event's arrival number (the engine's
+ * order of the events it takes), never below an event's bound before: an owner bound afresh
+ * counts the id's events from its first arrival on, not those of an owner gone before it. */
 void binding_bind(struct binding *binding, const struct config *config,
-		  const struct binding_admission *admitted, bool duplicate);
+		  const struct binding_admission *admitted, bool duplicate, uint64_t arrival);
 
 /** True when none of sender's events may be said (unlisted_sources: reject, not listed):
  * binding_admit refuses them all as source_not_allowed, recording nothing. */
@@ -207,27 +210,41 @@ const char *binding_operator_evict_victim(const struct binding *binding);
 void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash,
 			bool expired);
 
-/** The tracker applied one of the call's events (whatever its result): one event fewer
- * waiting. The owner is forgotten once none waits unless tracker_holds (a call of the id open
- * in the tracker after the event). Bounded: at 255 events waiting at once (an id named that
- * often within the reorder window) the count stops, counted in calls_owed_capped, and no
- * application forgets the owner: it is kept until its time is up (tracker.max_call_seconds),
- * or forgotten first when a full table makes room once none of its calls is held, never
- * early. One look-up per call event. */
+/** The tracker applied one of the call's events (whatever its result; arrival: the one
+ * binding_bind had): one event fewer waiting. The owner is forgotten once none waits unless
+ * tracker_holds (a call of the id open in the tracker after the event). An event that arrived
+ * before the owner's first (counted by an owner of the id evicted, expired or whose time was
+ * up while it waited) is not one of this owner's (rev10c C2): its count stays, but it goes if
+ * that is 0 and the event left no call of the id held. Bounded: at
+ * 255 events waiting at once (an id named that often within the reorder window) the count
+ * stops, counted in calls_owed_capped, and no application forgets the owner: it is kept until
+ * its time is up (tracker.max_call_seconds), or forgotten first when a full table makes room
+ * once none of its calls is held, never early. One look-up per call event. */
 void binding_call_event_applied(struct binding *binding, const char *call_id, uint64_t call_hash,
-				bool tracker_holds);
+				uint64_t arrival, bool tracker_holds);
 
-/** After binding_load: waiting[0..count), the restored reorder buffer's call hashes sorted
- * (reorder_call_hashes: the events naming a call). recount (a snapshot of format 13 or 14, whose
- * byte counted no events): each owner's events waiting counted from them (a hash collision
- * counts another id's events too: that owner is kept until its time is up, and the snapshots
- * after refused as inconsistent), and the owners
- * nothing holds (events_waiting 0, no call of the id held: the holder's
- * answer) forgotten. Else the counts read are checked: -EINVAL (inconsistent) when one, not
- * at 255, is more than the buffer holds, or an owner nothing holds was saved. The holder's
- * done is the caller's (waiting may be what it gathered). */
-int binding_restore_waiting(struct binding *binding, const uint64_t *waiting, uint32_t count,
-			    bool recount);
+/* An event waiting in the restored reorder buffer that the binding counts to its call's owner
+ * (event_names_call): its call (call_id valid during binding_restore_waiting) and arrival. */
+struct binding_waiting {
+	uint64_t call_hash;
+	uint64_t arrival;
+	const char *call_id;
+};
+
+/** After binding_load of a snapshot of format: waiting[0..count) (in any order: sorted here),
+ * the restored reorder buffer's events binding_waiting says; next_arrival, the arrival of the
+ * next event bound. Each owner's events are those of its call_id. Before 15 (13 and 14 counted
+ * no events waiting): each owner's counted from them (all its own; 255 or more counted in
+ * calls_owed_capped), its first arrival the oldest's, and the owners nothing holds (none
+ * waiting, no call of the id held: the holder's answer) forgotten. 15 (no first arrival
+ * saved): the owner's first arrival is that of the oldest of the newest events_waiting of its
+ * id's (an earlier owner's were bound before it; at 255 the id's oldest). An owner none of
+ * whose events waits takes next_arrival. -EINVAL (inconsistent) when a count below 255 is more
+ * than the buffer holds of its id (15) or is not the number of its id's events since its first
+ * arrival (16, whose first arrival is not past next_arrival), or an owner nothing holds was
+ * saved (15, 16). The holder's done is the caller's. */
+int binding_restore_waiting(struct binding *binding, struct binding_waiting *waiting,
+			    uint32_t count, uint32_t format, uint64_t next_arrival);
 
 /** Is the operator owned by owner, or not bound at all (its owner forgotten or evicted)? */
 bool binding_operator_owned_by(const struct binding *binding, const char *agency,
@@ -257,8 +274,8 @@ struct codec_reader;
 
 void binding_save(const struct binding *binding, struct codec_writer *writer);
 /** Load what binding_save wrote into a new gate of the same bounds, in an engine snapshot of
- * format (13 and 14 saved no events waiting: binding_restore_waiting counts them). 0 or
- * -EINVAL. */
+ * format (13 and 14 saved no events waiting, 15 no first arrival: binding_restore_waiting
+ * makes them). 0, -EINVAL or -ENOMEM. */
 int binding_load(struct binding *binding, struct codec_reader *reader, uint32_t format);
 
 #endif

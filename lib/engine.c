@@ -367,11 +367,12 @@ static bool is_blank(const char *line, size_t len)
 	return true;
 }
 
-/* Hand an event to the tracker, and a call it completes to the detector; late: its source
- * is judged on its own, behind the center; sender: the hello's source of the event that
- * completes it, "" for every connection without a hello (engine_sender). */
+/* Hand an event to the tracker, and a call it completes to the detector; arrival: the one
+ * the binding bound it with; late: its source is judged on its own, behind the center; sender:
+ * the hello's source of the event that completes it, "" for every connection without a hello
+ * (engine_sender). */
 static void track_event(struct engine *engine, const struct event *event, uint64_t call_hash,
-			bool late, const char *sender)
+			uint64_t arrival, bool late, const char *sender)
 {
 	struct completed_call completed;
 
@@ -386,7 +387,7 @@ static void track_event(struct engine *engine, const struct event *event, uint64
 	enum tracker_result result = tracker_apply_hashed(engine->tracker, event, call_hash,
 							  &completed);
 	/* a call's call_start or call_end again (DUPLICATE) leaves it open, as PENDING does */
-	binding_call_event_applied(engine->binding, event->call_id, call_hash,
+	binding_call_event_applied(engine->binding, event->call_id, call_hash, arrival,
 				   result == TRACKER_PENDING || result == TRACKER_DUPLICATE);
 	if (result != TRACKER_COMPLETED)
 		return;
@@ -422,13 +423,13 @@ static const char *engine_sender(const char *source, bool named)
 }
 
 static void release_in_order(struct engine *engine, const struct event *event, uint64_t call_hash,
-			     const char *sender)
+			     uint64_t arrival, const char *sender)
 {
 	if (event->ts_ms > engine->center_ms) {
 		engine->center_ms = event->ts_ms;
 		detector_advance(engine->detector, event->ts_ms);
 	}
-	track_event(engine, event, call_hash, false, sender);
+	track_event(engine, event, call_hash, arrival, false, sender);
 }
 
 static struct clocks_bounds bounds(const struct engine *engine)
@@ -474,7 +475,7 @@ static void release_ready(struct engine *engine, bool everything)
 	while ((first = reorder_peek(engine->reorder)) &&
 	       (everything || releasable(first, &center, engine->now_ms)) &&
 	       (first = reorder_take(engine->reorder)))
-		release_in_order(engine, &first->event, first->call_hash,
+		release_in_order(engine, &first->event, first->call_hash, first->arrival,
 				 engine_sender(first->source, first->named));
 }
 
@@ -495,7 +496,8 @@ static bool release_at_once(struct engine *engine, const struct event *event, ui
 	if (!releasable_at(event->ts_ms, source->name, &center, engine->now_ms))
 		return false;
 	++engine->arrivals;
-	release_in_order(engine, event, call_hash, engine_sender(source->name, named));
+	release_in_order(engine, event, call_hash, engine->arrivals,
+			 engine_sender(source->name, named));
 	return true;
 }
 
@@ -511,18 +513,20 @@ static void buffer_event(struct engine *engine, const struct event *event, uint6
 	    (oldest = reorder_peek(engine->reorder)) && oldest->event.ts_ms > engine->now_ms) {
 		count_limit_move(engine, &engine->stats.reorder_overflows);
 		++engine->arrivals;
-		release_in_order(engine, event, call_hash, engine_sender(source->name, named));
+		release_in_order(engine, event, call_hash, engine->arrivals,
+				 engine_sender(source->name, named));
 		return;
 	}
 	if (reorder_full(engine->reorder) && (oldest = reorder_take(engine->reorder))) {
 		count_limit_move(engine, &engine->stats.reorder_overflows);
-		release_in_order(engine, &oldest->event, oldest->call_hash,
+		release_in_order(engine, &oldest->event, oldest->call_hash, oldest->arrival,
 				 engine_sender(oldest->source, oldest->named));
 	}
 	if (reorder_push_event(engine->reorder, event, source->name, named, ++engine->arrivals,
 			       call_hash) != 0) {
 		count_limit_move(engine, &engine->stats.reorder_overflows);
-		release_in_order(engine, event, call_hash, engine_sender(source->name, named));
+		release_in_order(engine, event, call_hash, engine->arrivals,
+				 engine_sender(source->name, named));
 	}
 }
 
@@ -1047,7 +1051,8 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 						  : parsed->fingerprint;
 	bool duplicate = dedupe_seen(engine->dedupe, fingerprint, event->ts_ms, horizon_ms);
 
-	binding_bind(engine->binding, &engine->config, &admitted, duplicate);
+	/* the arrival it takes below (a late event, judged at once, takes none: the next's) */
+	binding_bind(engine->binding, &engine->config, &admitted, duplicate, engine->arrivals + 1);
 	if (duplicate) {
 		engine->stats.duplicates++;
 		source->duplicates++;
@@ -1068,7 +1073,8 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 		verdict->late = true;
 		source->late++;
 		engine->stats.late_events++;
-		track_event(engine, event, call_hash, true, engine_sender(source->name, named));
+		track_event(engine, event, call_hash, engine->arrivals + 1, true,
+			    engine_sender(source->name, named));
 	} else if (release_at_once(engine, event, call_hash, source, named)) {
 		return EVENT_OK; /* nothing else is held */
 	} else {
@@ -2204,9 +2210,10 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 15 (14 saved a call owner's completions owed, paired by arrival, where
- * 15 saves its events waiting: 14 and 13, which saved none, are read with the count made again
- * from the restored reorder buffer, binding_restore_waiting; 12 saved no
+ * Snapshot frame, format 16 (15 saved no call owner's first arrival, which 16 saves: read with
+ * it made from the restored reorder buffer, binding_restore_waiting; 14 saved a call owner's
+ * completions owed, paired by arrival, where 15 saves its events waiting: 14 and 13, which
+ * saved none, are read with the count made again from the restored reorder buffer; 12 saved no
  * sender's calls and call-takers: counted again on load, they made senders forgotten live, each
  * evicting another; 11 saved no baseline's departure: a restore put every departed source back in;
  * 10 saved the eviction counts of 9 limits where 11 saves 10, tracker.max_call_seconds added, and
@@ -2402,20 +2409,27 @@ static void restore_rejecting(struct engine *engine)
 	}
 }
 
-/* The binding's counts of events waiting against the restored reorder buffer (recount: a
- * format before 15, whose byte counted none: binding_restore_waiting). */
-static int restore_waiting(struct engine *engine, bool recount)
+/* The binding's counts of events waiting against the restored reorder buffer, a snapshot of
+ * format's (binding_restore_waiting): 0, -EINVAL, or -ENOMEM (no memory to list them). */
+static int restore_waiting(struct engine *engine, uint32_t format)
 {
-	struct calls_held *held = &engine->calls_held;
+	uint32_t buffered = reorder_count(engine->reorder), count = 0;
+	struct binding_waiting *waiting = NULL;
 	int rc;
 
-	list_waiting(held);
-	if (held->waiting_unknown) {
-		calls_held_done(held);
+	if (buffered > 0 && !(waiting = malloc(buffered * sizeof(*waiting))))
 		return -ENOMEM;
+	for (uint32_t k = 0; k < buffered; k++) {
+		const struct reorder_item *item = reorder_item_at(engine->reorder, k);
+		if (event_names_call(item->event.type)) /* a call_offered holds no call */
+			waiting[count++] = (struct binding_waiting){ .call_hash = item->call_hash,
+								     .arrival = item->arrival,
+								     .call_id = item->event.call_id };
 	}
-	rc = binding_restore_waiting(engine->binding, held->waiting, held->waiting_count, recount);
-	calls_held_done(held);
+	rc = binding_restore_waiting(engine->binding, waiting, count, format,
+				     engine->arrivals + 1);
+	calls_held_done(&engine->calls_held);
+	free(waiting);
 	return rc;
 }
 
@@ -2429,21 +2443,22 @@ static int load_state(struct engine *engine, struct codec_reader *reader, uint32
 	if (codec_get_counters(reader, engine_counters, CODEC_COUNTER_COUNT(engine_counters),
 			       &engine->stats) != 0)
 		return -EINVAL;
-	if (dedupe_load(engine->dedupe, reader) != 0 ||
-	    sources_load(engine->sources, reader) != 0 ||
-	    clocks_load(engine->clocks, reader) != 0 ||
-	    reorder_load(engine->reorder, reader) != 0 ||
-	    tracker_load(engine->tracker, reader) != 0 ||
-	    detector_load(engine->detector, reader) != 0 ||
-	    sysalerts_load(engine->sysalerts, reader) != 0)
-		return -EINVAL;
+	int rc;
+	if ((rc = dedupe_load(engine->dedupe, reader)) != 0 ||
+	    (rc = sources_load(engine->sources, reader)) != 0 ||
+	    (rc = clocks_load(engine->clocks, reader)) != 0 ||
+	    (rc = reorder_load(engine->reorder, reader)) != 0 ||
+	    (rc = tracker_load(engine->tracker, reader)) != 0 ||
+	    (rc = detector_load(engine->detector, reader)) != 0 ||
+	    (rc = sysalerts_load(engine->sysalerts, reader)) != 0)
+		return rc == -ENOMEM ? -ENOMEM : -EINVAL; /* no memory: a good snapshot kept */
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		engine->limit_counts[i] = codec_get_u64(reader);
 		engine->limit_growth_ms[i] = codec_get_i64(reader);
 	}
-	if (binding_load(engine->binding, reader, format) != 0 ||
-	    restore_waiting(engine, format < 15) != 0)
-		return -EINVAL;
+	rc = binding_load(engine->binding, reader, format);
+	if (rc != 0 || (rc = restore_waiting(engine, format)) != 0)
+		return rc; /* -ENOMEM: not damage */
 	restore_rejecting(engine);
 	engine->settle_pending = true;
 	return reader->failed || reader->pos != reader->len ? -EINVAL : 0;
@@ -2461,11 +2476,13 @@ struct engine *engine_restore(const void *snapshot, size_t len, const struct con
 	struct engine *engine = NULL;
 
 	if (!problem && !(engine = engine_new(&saved, on_alert, ctx)))
-		problem = "out of memory";
-	if (!problem && load_state(engine, &reader, format) != 0)
-		problem = "snapshot damaged: inconsistent state";
+		problem = ENGINE_NO_MEMORY;
+	int rc = problem ? 0 : load_state(engine, &reader, format);
+	if (rc != 0)
+		problem = rc == -ENOMEM ? ENGINE_NO_MEMORY " reading the snapshot"
+					: "snapshot damaged: inconsistent state";
 	if (!problem && config && engine_reconfigure(engine, config) != 0)
-		problem = "out of memory applying the configuration";
+		problem = ENGINE_NO_MEMORY " applying the configuration";
 	if (problem) {
 		engine_free(engine);
 		if (why_size > 0)

@@ -297,10 +297,14 @@ struct codec_writer;
 
 /* The snapshot format engine_snapshot writes and engine_restore reads (docs/protocol.md,
  * "State directory"). */
-#define ENGINE_SNAPSHOT_FORMAT 15
+#define ENGINE_SNAPSHOT_FORMAT 16
 /* The oldest format engine_restore still reads (13: no call owner's count; 14: a count of
- * completions owed, not events waiting: both counted again from the reorder buffer). */
+ * completions owed, not events waiting: both counted again from the reorder buffer; 15: no
+ * owner's first arrival, made from the reorder buffer). */
 #define ENGINE_SNAPSHOT_FORMAT_OLDEST 13
+/* How every reason engine_restore gives for want of memory begins: the snapshot is not damaged
+ * (a recovery stops rather than set it aside). */
+#define ENGINE_NO_MEMORY "out of memory"
 /* Room for any reason engine_restore gives. */
 #define ENGINE_WHY_MAX 320
 
@@ -353,7 +357,8 @@ bool engine_snapshot_format_readable(uint32_t format);
  * A new engine from a snapshot, then reconfigured to config (which may differ from the
  * snapshot's), or left on the snapshot's own configuration when config is NULL — what a
  * recovery wants: replay the journal's tail under the configuration it ran with, then
- * engine_reconfigure. NULL with the reason in why on a damaged snapshot or no memory.
+ * engine_reconfigure. NULL with the reason in why on a damaged snapshot or no memory (then
+ * beginning ENGINE_NO_MEMORY).
  */
 struct engine *engine_restore(const void *snapshot, size_t len, const struct config *config,
 			      engine_alert_fn on_alert, void *ctx, char *why, size_t why_size);

@@ -74,6 +74,11 @@ uint32_t reorder_call_hashes(const struct reorder *reorder, uint64_t *out)
 	return n;
 }
 
+const struct reorder_item *reorder_item_at(const struct reorder *reorder, uint32_t k)
+{
+	return &reorder->items[reorder->heap[k].slot];
+}
+
 bool reorder_full(const struct reorder *reorder)
 {
 	return reorder->count >= reorder->max_events;

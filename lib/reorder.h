@@ -50,6 +50,10 @@ bool reorder_full(const struct reorder *reorder);
  * counts to their call's owner), into out (reorder_count long), in no order: how many. */
 uint32_t reorder_call_hashes(const struct reorder *reorder, uint64_t *out);
 
+/** The k-th event waiting (k < reorder_count), in no order: valid until the next push, take,
+ * resize or load. */
+const struct reorder_item *reorder_item_at(const struct reorder *reorder, uint32_t k);
+
 /** Add an event (the caller makes room first when full). 0 or -ENOMEM. */
 int reorder_push(struct reorder *reorder, const struct reorder_item *item);
 /** The same, written straight into its slot: event, source (a CLOCKS_NAME_MAX + 1 array, as

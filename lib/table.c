@@ -643,8 +643,9 @@ int table_load_entries(struct table *table, struct codec_reader *reader, table_g
 	for (uint32_t n = 0; n < count && rc == 0; n++) {
 		uint64_t hash = 0;
 		memset(scratch, 0, table->entry_size);
-		if (get(scratch, &hash, reader, ctx) != 0 || reader->failed) {
-			rc = -EINVAL;
+		int got = get(scratch, &hash, reader, ctx);
+		if (got != 0 || reader->failed) {
+			rc = got == -ENOMEM ? -ENOMEM : -EINVAL; /* no memory: not damage */
 			break;
 		}
 		unsigned char *entry =

@@ -398,7 +398,7 @@ void table_resize_cancel(struct table *resized);
 /* Writes one entry's fields (never its slot or hash when the key gives it back). */
 typedef void table_put_fn(const void *entry, struct codec_writer *writer, const void *ctx);
 /* Reads one entry's fields into entry (zeroed; its table_entry header is not the callee's) and
- * sets *hash to its hash. 0, or -EINVAL when a field is out of range. */
+ * sets *hash to its hash. 0, -EINVAL when a field is out of range, or -ENOMEM. */
 typedef int table_get_fn(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx);
 
 /**
@@ -417,7 +417,7 @@ void table_save_entries(const struct table *table, struct codec_writer *writer, 
 int table_reserve(struct table *table, uint32_t slots);
 
 /** Insert what table_save_entries wrote into an empty table; -EINVAL when the count exceeds
- * max_count or get refuses an entry. */
+ * max_count or get refuses an entry, -ENOMEM when get or the table has no memory. */
 int table_load_entries(struct table *table, struct codec_reader *reader, table_get_fn *get,
 		       void *ctx);
 

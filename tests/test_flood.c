@@ -669,6 +669,21 @@ static void start_pair(struct fixture *whole, struct fixture *split, const struc
 }
 
 /* whole's and split's engines snapshot the same bytes; both fixtures finished. */
+static void assert_same_snapshots(struct fixture *whole, struct fixture *split);
+
+/* Under config, fill then then on a straight engine and on one restored from its snapshot in
+ * between (start_pair): both end alike. */
+static void assert_survives_snapshot(const struct config *config, void (*fill)(struct fixture *f),
+				     void (*then)(struct fixture *f))
+{
+	struct fixture whole, split;
+
+	start_pair(&whole, &split, config, fill);
+	then(&whole);
+	then(&split);
+	assert_same_snapshots(&whole, &split);
+}
+
 static void assert_same_snapshots(struct fixture *whole, struct fixture *split)
 {
 	struct codec_writer whole_bytes = {0}, split_bytes = {0};
@@ -1399,13 +1414,9 @@ static void refuse_earlier_end(struct fixture *f)
 static void test_completed_call_owner_survives_snapshot(void **state)
 {
 	struct config config = flood_config();
-	struct fixture whole, split;
 	(void)state;
 
-	start_pair(&whole, &split, &config, fill_completed_waiting);
-	refuse_earlier_end(&whole);
-	refuse_earlier_end(&split);
-	assert_same_snapshots(&whole, &split);
+	assert_survives_snapshot(&config, fill_completed_waiting, refuse_earlier_end);
 }
 
 /* The tracker tells the binding of each call it completes, and of one it drops as ended before
@@ -1576,13 +1587,9 @@ static void reused_then_hostile(struct fixture *f)
 static void test_events_waiting_survive_snapshot(void **state)
 {
 	struct config config = flood_config();
-	struct fixture whole, split;
 	(void)state;
 
-	start_pair(&whole, &split, &config, fill_reused_waiting);
-	reused_then_hostile(&whole);
-	reused_then_hostile(&split);
-	assert_same_snapshots(&whole, &split);
+	assert_survives_snapshot(&config, fill_reused_waiting, reused_then_hostile);
 }
 
 /* The index of the byte of events waiting of call_id's owner (its strings, the last time and
@@ -1607,61 +1614,95 @@ static size_t waiting_byte(const struct codec_writer *w, const char *call_id, co
 	return hit;
 }
 
-/* Snapshot w with its byte at i set to value and its CRC made good, restored: NULL with *why
- * when refused. */
-static struct engine *restore_with_byte(struct codec_writer *w, size_t i, unsigned char value,
-					const struct config *config, char *why, size_t why_size)
+/* Snapshot w with its byte at i set to value and its CRC made good. */
+static void set_byte(struct codec_writer *w, size_t i, unsigned char value)
 {
 	w->data[i] = value;
 	uint32_t crc = codec_crc32c(0, w->data, w->len - 4);
 	for (int b = 0; b < 4; b++)
 		w->data[w->len - 4 + (size_t)b] = (unsigned char)(crc >> (8 * b));
+}
+
+/* set_byte, restored: NULL with *why when refused. */
+static struct engine *restore_with_byte(struct codec_writer *w, size_t i, unsigned char value,
+					const struct config *config, char *why, size_t why_size)
+{
+	set_byte(w, i, value);
 	return engine_restore(w->data, w->len, config, NULL, NULL, why, why_size);
 }
 
+/* Snapshot w as a build of format (14 or 15) wrote it: after the byte of events waiting of
+ * each owner (owners: call_id and owner pairs, then NULL) no first arrival (16's u64; 14's byte
+ * read as 15's, unused), its format and CRC made good. */
+static void as_format(struct codec_writer *w, unsigned char format, const char *const *owners)
+{
+	for (; owners[0]; owners += 2) {
+		size_t i = waiting_byte(w, owners[0], owners[1]) + 1;
+		memmove(w->data + i, w->data + i + 8, w->len - i - 8);
+		w->len -= 8;
+	}
+	set_byte(w, 8, format);
+}
+
+/* as_format, restored. */
+static struct engine *restore_as_format(struct codec_writer *w, unsigned char format,
+					const char *const *owners, const struct config *config,
+					char *why, size_t why_size)
+{
+	as_format(w, format, owners);
+	return engine_restore(w->data, w->len, config, NULL, NULL, why, why_size);
+}
+
+/* Snapshot w (of fill_reused_waiting) with c1's count of events waiting set to each of
+ * read[0..n), restored; to each of refused[0..m) (and E1's to 1), refused as damaged. */
+static void assert_waiting_bytes(struct codec_writer *w, const unsigned char *read, size_t n,
+				 const unsigned char *refused, size_t m,
+				 const struct config *config)
+{
+	size_t c1 = waiting_byte(w, "c1", "cad-east"), e1 = waiting_byte(w, "E1", "cad-evil");
+	char why[ENGINE_WHY_MAX];
+	struct engine *e;
+
+	assert_int_equal(w->data[c1], 4);
+	assert_int_equal(w->data[e1], 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(e = restore_with_byte(w, c1, read[i], config, why, sizeof(why)));
+		engine_free(e);
+	}
+	for (size_t i = 0; i < m; i++) {
+		assert_null(restore_with_byte(w, c1, refused[i], config, why, sizeof(why)));
+		assert_string_equal(why, "snapshot damaged: inconsistent state");
+	}
+	w->data[c1] = 4; /* (the CRC made good below) */
+	assert_null(restore_with_byte(w, e1, 1, config, why, sizeof(why)));
+	assert_string_equal(why, "snapshot damaged: inconsistent state");
+	w->data[e1] = 0;
+}
+
 /* The saved count is the byte after has_start and has_end: 4 for c1 (fill_reused_waiting: all
- * four of its events waiting), 0 for E1 (applied, the tracker holds it). 0 for c1 is a real
- * state (an owner whose call the tracker holds with nothing waiting) and 255 one capped: both
- * read; more than the buffer holds (5 for c1, 1 for E1) is refused as damaged. */
+ * four of its events waiting), 0 for E1 (applied, the tracker holds it). Format 16 saves the
+ * first arrival after it, so the count must be the id's events waiting since then: 4, or 255
+ * (capped); 0, 1 and 5 are refused as damaged. Format 15 saved none: there 0 for c1 is a real
+ * state (an owner whose call the tracker holds with nothing waiting), 1 one whose id's older
+ * events were counted by an owner gone since (rev10c C2) and 255 one capped: all read; more
+ * than the buffer holds (5 for c1, 1 for E1) is refused. */
 static void test_events_waiting_byte_in_snapshot(void **state)
 {
 	struct config config = flood_config();
 	struct fixture f;
 	struct codec_writer w = {0};
-	char why[ENGINE_WHY_MAX];
-	struct engine *e;
 	(void)state;
 
 	start(&f, &config);
 	fill_reused_waiting(&f);
 	engine_snapshot(f.engine, &w);
-	size_t c1 = waiting_byte(&w, "c1", "cad-east"), e1 = waiting_byte(&w, "E1", "cad-evil");
-	assert_int_equal(w.data[c1], 4);
-	assert_int_equal(w.data[e1], 0);
-	static const unsigned char read[] = { 0, 1, 4, 255 };
-	for (size_t i = 0; i < sizeof(read); i++) {
-		assert_non_null(e = restore_with_byte(&w, c1, read[i], &config, why, sizeof(why)));
-		engine_free(e);
-	}
-	assert_null(restore_with_byte(&w, c1, 5, &config, why, sizeof(why)));
-	assert_string_equal(why, "snapshot damaged: inconsistent state");
-	w.data[c1] = 4; /* (the CRC made good below) */
-	assert_null(restore_with_byte(&w, e1, 1, &config, why, sizeof(why)));
-	assert_string_equal(why, "snapshot damaged: inconsistent state");
+	assert_waiting_bytes(&w, (const unsigned char[]){ 4, 255 }, 2,
+			     (const unsigned char[]){ 0, 1, 5 }, 3, &config);
+	as_format(&w, 15, (const char *[]){ "c1", "cad-east", "E1", "cad-evil", NULL });
+	assert_waiting_bytes(&w, (const unsigned char[]){ 0, 1, 4, 255 }, 4,
+			     (const unsigned char[]){ 5 }, 1, &config);
 	free(w.data);
 	finish(&f);
-}
-
-/* Snapshot w read as format 14 (the same bytes; its call owners' byte then recounted from the
- * reorder buffer), its CRC made good, restored. */
-static struct engine *restore_as_format14(struct codec_writer *w, const struct config *config,
-					  char *why, size_t why_size)
-{
-	w->data[8] = 14;
-	uint32_t crc = codec_crc32c(0, w->data, w->len - 4);
-	for (int b = 0; b < 4; b++)
-		w->data[w->len - 4 + (size_t)b] = (unsigned char)(crc >> (8 * b));
-	return engine_restore(w->data, w->len, config, NULL, NULL, why, why_size);
 }
 
 /* A snapshot of engine, restored: NULL with *why when refused. */
@@ -1679,9 +1720,9 @@ static struct engine *resnapshot(const struct engine *engine, const struct confi
 /* An upgrade's recount counts only the waiting events the binding counts (rev10c C1): cad-east's
  * c1 (S+E) and acd's call_offered for c1 wait for cad-evil; a snapshot restored as format 14
  * (the count recounted from the buffer) then flushed ends like the straight engine: c1's owner
- * gone (binding.calls 1: E1), its next snapshot (format 15) read, cad-evil's call_start for c1
+ * gone (binding.calls 1: E1), its next snapshot (format 16) read, cad-evil's call_start for c1
  * taken. Counting the call_offered kept 2 owners (c1 owing one the tracker never applies), its
- * format-15 snapshot refused "snapshot damaged: inconsistent state", the call_start refused. */
+ * next snapshot refused "snapshot damaged: inconsistent state", the call_start refused. */
 static void test_upgrade_recount_skips_call_offered(void **state)
 {
 	struct config config = flood_config();
@@ -1697,7 +1738,9 @@ static void test_upgrade_recount_skips_call_offered(void **state)
 	line_at(&f, "acd", t + 1600, OFFERED("c1", "NOPD"), t + 50);
 	engine_snapshot(f.engine, &w);
 	memset(&g, 0, sizeof(g));
-	assert_non_null(g.engine = restore_as_format14(&w, &config, why, sizeof(why)));
+	assert_non_null(g.engine = restore_as_format(&w, 14, (const char *[]){ "c1", "cad-east",
+										"E1", "cad-evil", NULL },
+						     &config, why, sizeof(why)));
 	engine_flush(f.engine);
 	engine_flush(g.engine);
 	assert_int_equal(engine_stats(f.engine)->binding.calls, 1); /* E1 */
@@ -1712,6 +1755,21 @@ static void test_upgrade_recount_skips_call_offered(void **state)
 	engine_free(g.engine);
 	free(w.data);
 	finish(&f);
+}
+
+/* cad-evil's E1 at 08:00:00, then cad-east's c1 256 times (20 ms apart), all 512 events
+ * waiting for cad-evil: c1's count capped (once). */
+static void fill_capped(struct fixture *f)
+{
+	int64_t t = at(0, 0);
+
+	line_at(f, "cad-evil", t + 1000, START("E1", "e1", "NOPD"), t);
+	for (int64_t i = 0; i < 256; i++) {
+		line_at(f, "cad-east", t + 7000, START("c1", "op-1", "NOPD"), t + 100 + 20 * i);
+		line_at(f, "cad-east", t + 7000, END("c1", "caller"), t + 110 + 20 * i);
+	}
+	assert_int_equal(engine_stats(f->engine)->buffered, 512);
+	assert_int_equal(engine_stats(f->engine)->binding.calls_owed_capped, 1);
 }
 
 /* The count of events waiting stops at 255: cad-east's c1 256 times (20 ms apart, 512
@@ -1733,13 +1791,7 @@ static void test_events_waiting_stop_at_their_cap(void **state)
 	config.feed.source_idle_seconds = 60; /* cad-evil, quiet, holds the center's clock */
 	start(&f, &config);
 	engine_set_call_observer(f.engine, observe_completion, &seen);
-	line_at(&f, "cad-evil", t + 1000, START("E1", "e1", "NOPD"), t);
-	for (int64_t i = 0; i < 256; i++) {
-		line_at(&f, "cad-east", t + 7000, START("c1", "op-1", "NOPD"), t + 100 + 20 * i);
-		line_at(&f, "cad-east", t + 7000, END("c1", "caller"), t + 110 + 20 * i);
-	}
-	assert_int_equal(engine_stats(f.engine)->buffered, 512);
-	assert_int_equal(engine_stats(f.engine)->binding.calls_owed_capped, 1);
+	fill_capped(&f);
 	engine_flush(f.engine);
 	assert_int_equal(seen.calls, 256);
 	assert_int_equal(seen.end_ms, t + 110 + 20 * 255);
@@ -1752,6 +1804,212 @@ static void test_events_waiting_stop_at_their_cap(void **state)
 	assert_null(restore_with_byte(&w, c1, 0, &config, why, sizeof(why)));
 	assert_string_equal(why, "snapshot damaged: inconsistent state");
 	assert_non_null(restored = restore_with_byte(&w, c1, 255, &config, why, sizeof(why)));
+	engine_free(restored);
+	free(w.data);
+	finish(&f);
+}
+
+/* tracker.max_open_calls 1; cad-evil (operator_states only) quiet for
+ * feed.source_idle_seconds 60 still holds the center. */
+static struct config eviction_config(void)
+{
+	struct config config = flood_config();
+
+	config.tracker.max_open_calls = 1;
+	config.feed.source_idle_seconds = 60;
+	return config;
+}
+
+/* Under eviction_config: cad-east's c1 known to the tracker by an incident (07:59:59.900,
+ * applied), its call_start and call_end (08:00:00.100, 08:00:01.500) waiting for cad-evil; its
+ * c2 (07:59:59.950) then fills the tracker, which evicts c1, and with it c1's owner while both
+ * its events wait. Then cad-east's new call c1 (08:00:02) is bound afresh: its call_start
+ * waits behind the old c1's two events. */
+static void rebind_after_eviction(struct fixture *f)
+{
+	int64_t t = at(0, 0);
+
+	line_at(f, "cad-evil", t + 2000, STATE("e1", "NOPD", "available"), t);
+	line_at(f, "cad-east", t + 2000, INCIDENT("c1"), t - 100);
+	line_at(f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 100);
+	line_at(f, "cad-east", t + 2000, END("c1", "caller"), t + 1500);
+	line_at(f, "cad-east", t + 2000, START("c2", "op-1", "NOPD"), t - 50);
+	assert_int_equal(engine_stats(f->engine)->tracker.evicted, 1);
+	assert_int_equal(engine_stats(f->engine)->buffered, 2);
+	assert_int_equal(engine_stats(f->engine)->binding.calls, 1); /* c2 */
+	line_at(f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 2000);
+}
+
+/* After rebind_after_eviction: cad-evil's 08:00:01.600 releases the old c1's call_start and
+ * call_end, which complete it; the new owner keeps its own event waiting, so cad-evil's
+ * call_end for c1 is refused. */
+static void release_old_then_hostile(struct fixture *f)
+{
+	int64_t t = at(0, 0);
+
+	line_at(f, "cad-evil", t + 2000, STATE("e1", "NOPD", "available"), t + 1600);
+	assert_int_equal(engine_stats(f->engine)->buffered, 1);
+	assert_int_equal(engine_stats(f->engine)->binding.calls, 1); /* the new c1 */
+	assert_int_equal(heard_at(f, "cad-evil", t + 2000, END("c1", "operator"), t + 1800),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+}
+
+/* An owner's events that waited while it was evicted count to no later owner of the id (rev10c
+ * C2): rebind_after_eviction, then release_old_then_hostile. Before, the old call_start's and
+ * call_end's applications counted down the new owner's one event: it went with the old c1's
+ * completion while its call_start waited (binding.calls 0), and cad-evil's call_end was
+ * taken. */
+static void test_evicted_owners_events_count_to_no_later_owner(void **state)
+{
+	struct config config = eviction_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+	rebind_after_eviction(&f);
+	release_old_then_hostile(&f);
+	finish(&f);
+}
+
+/* An earlier owner's event that completes the new owner's call frees the id once none of the
+ * new owner's events waits: under eviction_config, cad-east's c1 (an incident, applied) is
+ * evicted by its c2 while its call_end (08:00:01.500) waits; cad-east's new c1 call_start
+ * (08:00:01) is bound afresh. Released by cad-evil's 08:00:01.600, the new call_start opens c1
+ * and the old call_end completes it: nothing holds c1, its owner goes (binding.calls 0, c2
+ * evicted in turn), cad-evil's incident for c1 is taken, and a snapshot is read. Leaving the
+ * owner to every event not its own kept it with nothing held, refused that incident, and made
+ * every later snapshot refused as inconsistent. */
+static void test_evicted_owners_event_completing_the_call_frees_the_id(void **state)
+{
+	struct config config = eviction_config();
+	struct fixture f;
+	struct completion seen = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *again;
+	int64_t t = at(0, 0);
+	(void)state;
+
+	start(&f, &config);
+	engine_set_call_observer(f.engine, observe_completion, &seen);
+	line_at(&f, "cad-evil", t + 2000, STATE("e1", "NOPD", "available"), t);
+	line_at(&f, "cad-east", t + 2000, INCIDENT("c1"), t - 100);
+	line_at(&f, "cad-east", t + 2000, END("c1", "caller"), t + 1500);
+	line_at(&f, "cad-east", t + 2000, START("c2", "op-1", "NOPD"), t - 50);
+	assert_int_equal(engine_stats(f.engine)->tracker.evicted, 1);
+	line_at(&f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 1000);
+	line_at(&f, "cad-evil", t + 2000, STATE("e1", "NOPD", "available"), t + 1600);
+	assert_int_equal(engine_stats(f.engine)->buffered, 1); /* cad-evil's own state */
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.start_ms, t + 1000);
+	assert_int_equal(seen.end_ms, t + 1500);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 0);
+	assert_int_equal(heard_at(&f, "cad-evil", t + 2000, INCIDENT("c1"), t + 1700), EVENT_OK);
+	assert_non_null(again = resnapshot(f.engine, &config, why, sizeof(why)));
+	engine_free(again);
+	finish(&f);
+}
+
+/* The owner's first arrival survives a snapshot (format 16) mid-window: the restored engine
+ * refuses cad-evil's call_end as the straight one does, and both end alike. */
+static void test_first_arrival_survives_snapshot(void **state)
+{
+	struct config config = eviction_config();
+	(void)state;
+
+	assert_survives_snapshot(&config, rebind_after_eviction, release_old_then_hostile);
+}
+
+/* The state of rebind_after_eviction as a build of format 15 saved it (no first arrival; c1's
+ * count 1 of the 3 events of c1 waiting) or 14 (counted again: all 3 c1's) is restored to
+ * the same refusal. From 15, the first arrival is that of the newest event of c1 (the new
+ * call_start), so the restored engine ends exactly as the straight one. */
+static void test_older_formats_keep_evicted_owners_events_apart(void **state)
+{
+	struct config config = eviction_config();
+	static const char *const owners[] = { "c1", "cad-east", "c2", "cad-east", NULL };
+	struct fixture whole, from15, from14;
+	struct codec_writer w15 = {0}, w14 = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	(void)state;
+
+	start(&whole, &config);
+	rebind_after_eviction(&whole);
+	engine_snapshot(whole.engine, &w15);
+	engine_snapshot(whole.engine, &w14);
+	assert_int_equal(w15.data[waiting_byte(&w15, "c1", "cad-east")], 1);
+	memset(&from15, 0, sizeof(from15));
+	memset(&from14, 0, sizeof(from14));
+	assert_non_null(from15.engine =
+				restore_as_format(&w15, 15, owners, &config, why, sizeof(why)));
+	assert_non_null(from14.engine =
+				restore_as_format(&w14, 14, owners, &config, why, sizeof(why)));
+	release_old_then_hostile(&whole);
+	release_old_then_hostile(&from15);
+	release_old_then_hostile(&from14);
+	engine_flush(from14.engine);
+	assert_int_equal(engine_stats(from14.engine)->binding.calls, 1); /* the new c1, held */
+	finish(&from14);
+	assert_same_snapshots(&whole, &from15);
+	free(w15.data);
+	free(w14.data);
+}
+
+/* An upgrade's recount that reaches 255 counts the cap too (rev10c C3): fill_capped's state
+ * as format 14 saved it (no calls_owed_capped: 0 here) is restored with c1's 512 events
+ * waiting counted again, capped: calls_owed_capped 1, as the straight run counted. Before, 0. */
+static void test_upgrade_recount_counts_the_cap(void **state)
+{
+	struct config config = flood_config();
+	static const char name[] = "calls_owed_capped";
+	struct fixture f;
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *restored;
+	size_t at_name = 0;
+	(void)state;
+
+	config.feed.source_idle_seconds = 60;
+	start(&f, &config);
+	fill_capped(&f);
+	engine_snapshot(f.engine, &w);
+	for (size_t i = 0; i + sizeof(name) + 4 + 12 <= w.len; i++)
+		if (memcmp(w.data + i, name, sizeof(name) - 1) == 0)
+			at_name = i;
+	assert_int_not_equal(at_name, 0);
+	/* [name][u32 1][u64 value] */
+	assert_int_equal(w.data[at_name + sizeof(name) - 1 + 4], 1);
+	w.data[at_name + sizeof(name) - 1 + 4] = 0;
+	assert_non_null(restored = restore_as_format(&w, 14, (const char *[]){ "c1", "cad-east",
+									     "E1", "cad-evil", NULL },
+						     &config, why, sizeof(why)));
+	assert_int_equal(engine_stats(restored)->binding.calls_owed_capped, 1);
+	engine_free(restored);
+	free(w.data);
+	finish(&f);
+}
+
+/* No memory to list the reorder buffer's events at a restore is not a damaged snapshot
+ * (rev10c C3): fill_reused_waiting's snapshot, its list of c1's 4 events waiting failing, is
+ * refused as "out of memory reading the snapshot"; the same bytes are then read. Before,
+ * "snapshot damaged: inconsistent state", and a recovery set a good snapshot aside. */
+static void test_restore_without_memory_is_no_damage(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *restored;
+	(void)state;
+
+	start(&f, &config);
+	fill_reused_waiting(&f);
+	engine_snapshot(f.engine, &w);
+	fail_malloc_bytes = 4 * sizeof(struct binding_waiting);
+	assert_null(engine_restore(w.data, w.len, &config, NULL, NULL, why, sizeof(why)));
+	assert_int_equal(fail_malloc_bytes, 0);
+	assert_string_equal(why, "out of memory reading the snapshot");
+	assert_non_null(restored = engine_restore(w.data, w.len, &config, NULL, NULL, why,
+						  sizeof(why)));
 	engine_free(restored);
 	free(w.data);
 	finish(&f);
@@ -3475,6 +3733,159 @@ static int teardown_shift(void **state)
 	return 0;
 }
 
+/* No memory for the tracker's call text at a restore (its 50-character call_id, 51 bytes) is
+ * no damage: the snapshot is good, the restore says so (rev12a). */
+static void test_call_text_without_memory_at_restore_is_no_damage(void **state)
+{
+	static const char id[] = "c-012345678901234567890123456789012345678901234567";
+	struct config config = flood_config();
+	struct fixture f;
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *restored;
+	(void)state;
+
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-east", at(0, 0),
+			      "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%lld,"
+			      "\"released_by\":\"caller\"}", id, at(0, 0)), EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 1);
+	engine_snapshot(f.engine, &w);
+	fail_malloc_bytes = sizeof(id);
+	restored = engine_restore(w.data, w.len, &config, NULL, NULL, why, sizeof(why));
+	assert_int_equal(fail_malloc_bytes, 0);
+	assert_null(restored);
+	assert_string_equal(why, "out of memory reading the snapshot");
+	free(w.data);
+	finish(&f);
+}
+
+/* An owner of "DEMO-000001" sent by "cad-center" (23 bytes of text, more than the entry holds
+ * inline) whose text finds no memory at a restore: no damage either (rev12a). */
+static void test_owner_text_without_memory_at_restore_is_no_damage(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *restored;
+	(void)state;
+
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-west", at(0, 0), INCIDENT("w1"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-center", at(0, 0) + 100, START("DEMO-000001", "op-1", "NOPD"),
+			      at(0, 0) + 100), EVENT_OK);
+	/* DEMO-000001 waits for cad-west: the tracker has no text of it */
+	assert_int_equal(engine_stats(f.engine)->open_calls, 1);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 2);
+	engine_snapshot(f.engine, &w);
+	fail_malloc_bytes = sizeof("DEMO-000001") + sizeof("cad-center");
+	restored = engine_restore(w.data, w.len, &config, NULL, NULL, why, sizeof(why));
+	assert_int_equal(fail_malloc_bytes, 0);
+	assert_null(restored);
+	assert_string_equal(why, "out of memory reading the snapshot");
+	free(w.data);
+	finish(&f);
+}
+
+/* Random streams over small tables (tracker, reorder, dedupe, lateness, expiry; rev12a's
+ * probe): a straight engine and one restored every few lines stay alike (verdicts, owners,
+ * alerts, final bytes), every restore is accepted, and once flushed no owner outlives its
+ * call. */
+static uint32_t random_next(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint32_t)(*x >> 33);
+}
+
+static void restore_in_place(struct fixture *f, const struct config *config, uint64_t seed, int n)
+{
+	struct codec_writer writer = {0};
+	char why[ENGINE_WHY_MAX] = "";
+
+	engine_snapshot(f->engine, &writer);
+	assert_false(writer.failed);
+	engine_free(f->engine);
+	f->engine = engine_restore(writer.data, writer.len, config, collect, f, why, sizeof(why));
+	if (!f->engine)
+		fail_msg("seed %llu line %d: %s", (unsigned long long)seed, n, why);
+	free(writer.data);
+}
+
+static void test_random_streams_survive_snapshots(void **state)
+{
+	uint64_t evicted = 0, late = 0, refused = 0, owners_ev = 0;
+	static const char *const sources[] = { "cad-a", "cad-b", "cad-c", "acd-center-01" };
+	struct config config = flood_config();
+	(void)state;
+
+	config.tracker.max_open_calls = 6;
+	config.tracker.max_reorder_events = 16;
+	config.tracker.max_call_seconds = 90;
+	config.tracker.allowed_lateness_seconds = 20;
+	for (uint64_t seed = 1; seed <= 300; seed++) {
+		struct fixture whole, split;
+		uint64_t x = seed;
+		int64_t clock = at(0, 0);
+
+		start(&whole, &config);
+		start(&split, &config);
+		for (int n = 0; n < 400; n++) {
+			unsigned si = random_next(&x) % 4;
+			const char *source = sources[si];
+			unsigned id = random_next(&x) % 8, kind = random_next(&x) % 8;
+			int64_t ts;
+			char line[256];
+
+			clock += (int64_t)(random_next(&x) % 600);
+			ts = clock - (int64_t)(random_next(&x) % (si == 2 ? 25000 : 3000));
+			if (kind < 3)
+				snprintf(line, sizeof(line),
+					 "{\"type\":\"call_start\",\"call_id\":\"C%u\",\"ts\":%%lld,"
+					 "\"operator\":\"op-%u\",\"agency\":\"NOPD\"}", id, id % 3);
+			else if (kind < 6)
+				snprintf(line, sizeof(line),
+					 "{\"type\":\"call_end\",\"call_id\":\"C%u\",\"ts\":%%lld,"
+					 "\"released_by\":\"caller\"}", id);
+			else
+				snprintf(line, sizeof(line),
+					 "{\"type\":\"incident\",\"call_id\":\"C%u\",\"ts\":%%lld}", id);
+			enum event_reject a = heard_at(&whole, source, clock, line, ts);
+			enum event_reject b = heard_at(&split, source, clock, line, ts);
+			if (a != b)
+				fail_msg("seed %llu line %d: verdict %d != %d",
+					 (unsigned long long)seed, n, a, b);
+			if (engine_stats(whole.engine)->binding.calls !=
+			    engine_stats(split.engine)->binding.calls)
+				fail_msg("seed %llu line %d: owners %u != %u",
+					 (unsigned long long)seed, n,
+					 engine_stats(whole.engine)->binding.calls,
+					 engine_stats(split.engine)->binding.calls);
+			if (random_next(&x) % 5 == 0)
+				restore_in_place(&split, &config, seed, n);
+		}
+		engine_flush(whole.engine);
+		engine_flush(split.engine);
+		const struct engine_stats *stats = engine_stats(whole.engine);
+		if (stats->binding.calls > stats->open_calls)
+			fail_msg("seed %llu: %u owners, %u open calls after flush",
+				 (unsigned long long)seed, stats->binding.calls, stats->open_calls);
+		evicted += stats->tracker.evicted;
+		late += stats->late_events;
+		owners_ev += stats->binding.calls_evicted;
+		refused += stats->rejects[EVENT_REJECT_CALL_OF_OTHER_SOURCE];
+		restore_in_place(&split, &config, seed, -1);
+		assert_int_equal(whole.alert_count, split.alert_count);
+		for (size_t i = 0; i < whole.alert_count; i++)
+			assert_string_equal(whole.alerts[i], split.alerts[i]);
+		assert_same_snapshots(&whole, &split);
+	}
+	/* the streams reached the paths an owner's events take (expiry and overflow they do not:
+	 * other tests') */
+	assert_true(evicted > 0 && late > 0 && owners_ev > 0 && refused > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3527,6 +3938,15 @@ int main(void)
 		cmocka_unit_test(test_tracker_completion_forgets_the_owner),
 		cmocka_unit_test(test_reused_id_keeps_its_owner_until_each_call_completes),
 		cmocka_unit_test(test_events_waiting_stop_at_their_cap),
+		cmocka_unit_test(test_evicted_owners_events_count_to_no_later_owner),
+		cmocka_unit_test(test_evicted_owners_event_completing_the_call_frees_the_id),
+		cmocka_unit_test(test_first_arrival_survives_snapshot),
+		cmocka_unit_test(test_older_formats_keep_evicted_owners_events_apart),
+		cmocka_unit_test(test_upgrade_recount_counts_the_cap),
+		cmocka_unit_test(test_restore_without_memory_is_no_damage),
+		cmocka_unit_test(test_call_text_without_memory_at_restore_is_no_damage),
+		cmocka_unit_test(test_owner_text_without_memory_at_restore_is_no_damage),
+		cmocka_unit_test(test_random_streams_survive_snapshots),
 		cmocka_unit_test(test_owner_kept_while_reused_id_is_open_out_of_order),
 		cmocka_unit_test(test_owner_goes_once_nothing_holds_the_id),
 		cmocka_unit_test(test_events_waiting_survive_snapshot),

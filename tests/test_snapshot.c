@@ -1239,7 +1239,7 @@ static void test_other_format_reported(void **state)
 
 	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL,
 				   NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 1, this cadmond reads 13 to 15");
+	assert_string_equal(why, "snapshot format 1, this cadmond reads 13 to 16");
 	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
@@ -1250,10 +1250,10 @@ static void test_other_format_reported(void **state)
 	writer.data[8] = 3; /* the u32 format after the magic, little-endian */
 	assert_int_equal(engine_snapshot_format(writer.data, writer.len), 3);
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 3, this cadmond reads 13 to 15");
-	writer.data[8] = 16; /* a newer build's: refused as well, never misread */
+	assert_string_equal(why, "snapshot format 3, this cadmond reads 13 to 16");
+	writer.data[8] = 17; /* a newer build's: refused as well, never misread */
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 16, this cadmond reads 13 to 15");
+	assert_string_equal(why, "snapshot format 17, this cadmond reads 13 to 16");
 	assert_int_equal(engine_snapshot_format("CADMSNAP", 8), 0);
 	codec_writer_release(&writer);
 }
@@ -1411,33 +1411,56 @@ static void restore_golden(const char *path, struct codec_writer *out,
 	free(data);
 }
 
-/* Format-13 and format-14 snapshots (tests/data/golden's, of the builds before 14 and 15) are
+/* Where snapshot w (format 16) keeps the first arrival of c1's owner, the connections
+ * without a hello: after [string "c1"][string ""][i64 last ms][u8][u8][u8]. */
+static size_t c1_first_arrival(const struct codec_writer *w)
+{
+	static const unsigned char key[] = { 2, 0, 0, 0, 'c', '1', 0, 0, 0, 0 };
+	size_t at = 0, hits = 0;
+
+	for (size_t i = 0; i + sizeof(key) + 19 <= w->len; i++)
+		if (memcmp(w->data + i, key, sizeof(key)) == 0) {
+			at = i + sizeof(key) + 11;
+			hits++;
+		}
+	assert_int_equal(hits, 1);
+	return at;
+}
+
+/* Format-13, 14 and 15 snapshots (tests/data/golden's, of the builds before 14, 15 and 16) are
  * still read: their 5 call owners kept, each one's events waiting counted again from the
  * restored reorder buffer (13 saved no count, 14 one of completions owed: c3 and h1, both
- * events waiting, owed 1 each and now wait 2), so that each snapshots again to the very bytes
- * of the format-15 file of the same shift. A rollback cannot misread 15: a build of 14 refuses
+ * events waiting, owed 1 each and now wait 2), and each one's first arrival (none saved) that
+ * of the oldest of its events waiting, so that each snapshots again to the bytes of the
+ * format-16 file of the same shift but one: c1's first arrival, 1 in 16 (its first event,
+ * applied since), is 8 (its oldest waiting) when made again, which counts the same events to
+ * it (no other owner's event of c1 waits). A rollback cannot misread 16: a build of 15 refuses
  * it (test_other_format_reported). */
 static void test_older_formats_snapshot_read(void **state)
 {
-	struct codec_writer from13 = {0}, from14 = {0}, from15 = {0};
-	struct binding_stats binding13, binding14, binding15;
+	struct codec_writer from[4] = {{0}};
+	struct binding_stats binding[4];
+	static const char *const files[4] = { "snapshot-format13.bin", "snapshot-format14.bin",
+					       "snapshot-format15.bin", "snapshot-format16.bin" };
+	char path[512];
 	(void)state;
 
-	restore_golden(GOLDEN_DIR "snapshot-format13.bin", &from13, &binding13);
-	restore_golden(GOLDEN_DIR "snapshot-format14.bin", &from14, &binding14);
-	restore_golden(GOLDEN_DIR "snapshot-format15.bin", &from15, &binding15);
-	assert_int_equal(binding13.calls, 5);
-	assert_int_equal(binding14.calls, 5);
-	assert_int_equal(binding15.calls, 5);
-	assert_int_equal(engine_snapshot_format(from13.data, from13.len), 15);
-	assert_int_equal(engine_snapshot_format(from14.data, from14.len), 15);
-	assert_int_equal(from13.len, from15.len);
-	assert_memory_equal(from13.data, from15.data, from15.len);
-	assert_int_equal(from14.len, from15.len);
-	assert_memory_equal(from14.data, from15.data, from15.len);
-	codec_writer_release(&from13);
-	codec_writer_release(&from14);
-	codec_writer_release(&from15);
+	for (int i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s%s", GOLDEN_DIR, files[i]);
+		restore_golden(path, &from[i], &binding[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(binding[i].calls, 5);
+		assert_int_equal(engine_snapshot_format(from[i].data, from[i].len), 16);
+		assert_int_equal(from[i].len, from[3].len);
+		size_t c1 = c1_first_arrival(&from[i]);
+		assert_int_equal(from[i].data[c1], i < 3 ? 8 : 1);
+		from[i].data[c1] = 1;
+		/* all but the CRC, which covers c1's first arrival */
+		assert_memory_equal(from[i].data, from[3].data, from[3].len - 4);
+	}
+	for (int i = 0; i < 4; i++)
+		codec_writer_release(&from[i]);
 }
 
 /* The saved configuration goes through the parser's checks before the engine uses it. */

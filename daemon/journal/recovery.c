@@ -220,6 +220,13 @@ static int load_snapshot(struct recovery_pass *pass, const struct config *config
 		recovery->engine = restore_snapshot(pass, index, why, sizeof why, &other_format,
 						    &pass->base_next);
 		if (!recovery->engine) {
+			if (strncmp(why, ENGINE_NO_MEMORY, strlen(ENGINE_NO_MEMORY)) == 0) {
+				char name[STATEDIR_NAME_MAX];
+				/* a good snapshot (rev10c C3): kept, not set aside */
+				statedir_snapshot_name(index, name);
+				log_msg(LOG_ERR, "recovery: %s/%s: %s", pass->dir->path, name, why);
+				return -ENOMEM;
+			}
 			if (other_format)
 				skip_other_format(pass, index, why);
 			else
