@@ -1533,7 +1533,7 @@ static int get_operator_owner(void *entry, uint64_t *hash, struct codec_reader *
 	if (reader->failed)
 		return -EINVAL;
 	if (!set_owner_text(owner, agency, operator_id, name))
-		return -EINVAL;
+		return -ENOMEM;
 	*pending = owner->long_text;
 	*hash = hash_string_pair(agency, operator_id);
 	return 0;

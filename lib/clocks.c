@@ -822,5 +822,5 @@ int clocks_load(struct clocks *clocks, struct codec_reader *reader)
 	}
 	clocks->count = count;
 	clocks->last_found = 0;
-	return rank_all(clocks) == 0 ? 0 : -EINVAL;
+	return rank_all(clocks);
 }

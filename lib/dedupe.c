@@ -209,8 +209,12 @@ int dedupe_load(struct dedupe *dedupe, struct codec_reader *reader)
 
 	dedupe->sweep_home = codec_get_u32(reader);
 	dedupe->evicted = codec_get_u64(reader);
-	if (reader->failed || table_reserve(&dedupe->table, slots) != 0 ||
-	    dedupe->sweep_home >= slots)
+	if (reader->failed)
+		return -EINVAL;
+	int rc = table_reserve(&dedupe->table, slots);
+	if (rc != 0)
+		return rc; /* -EINVAL: not a size the table has; -ENOMEM */
+	if (dedupe->sweep_home >= slots)
 		return -EINVAL;
 	return table_load_entries(&dedupe->table, reader, get_seen, NULL);
 }

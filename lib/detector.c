@@ -3184,7 +3184,8 @@ static void save_operator(const struct detector *detector, const struct operator
 	window_save(&window, writer, put_call_detail);
 }
 
-static struct operator_state *load_operator(struct detector *detector, struct codec_reader *reader)
+/* One call-taker's state from the snapshot, placed at its index: 0, -EINVAL or -ENOMEM. */
+static int load_operator(struct detector *detector, struct codec_reader *reader)
 {
 	uint32_t index = codec_get_u32(reader), generation = codec_get_u32(reader);
 	char agency[EVENT_ID_MAX + 1], operator_id[EVENT_ID_MAX + 1], position[EVENT_ID_MAX + 1];
@@ -3194,7 +3195,7 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	codec_get_string(reader, position, sizeof(position));
 	struct operator_state *state = alloc_state(detector, agency, operator_id);
 	if (!state)
-		return NULL;
+		return -ENOMEM;
 	state->index = index;
 	state->generation = generation;
 	set_position(state, position);
@@ -3226,19 +3227,24 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
 	window_set_drop(&state->window, drop_call_detail);
 	/* Last: placed at its index (within max_operators, unheld) only when all else is valid. */
-	if (episode_rc != 0 || reader->failed || agent_state >= AGENT_STATE_COUNT ||
-	    episode.rule >= detector->config.detector.rule_count ||
-	    window_load(&state->window, reader, get_call_detail) != 0 ||
-	    registry_place(&detector->registry, state->index, state) != 0) {
+	int rc = episode_rc;
+	if (rc == 0 && (reader->failed || agent_state >= AGENT_STATE_COUNT ||
+			episode.rule >= detector->config.detector.rule_count))
+		rc = -EINVAL;
+	if (rc == 0)
+		rc = window_load(&state->window, reader, get_call_detail);
+	if (rc == 0)
+		rc = registry_place(&detector->registry, state->index, state);
+	if (rc != 0) {
 		free_state(state);
-		return NULL;
+		return rc;
 	}
 	if (state->episode)
 		state->episode->severity = detector->severity[state->episode->rule];
 	state->tick.due_ms = INT64_MAX;
 	state->tick.due_position = NOT_DUE;
 	state->tick.evaluated_tick = detector->ticks;
-	return state;
+	return 0;
 }
 
 /* The detector's own counters (operators and open_alerts are counted from the state). */
@@ -3424,17 +3430,17 @@ int detector_load(struct detector *detector, struct codec_reader *reader)
 	uint32_t count = codec_get_u32(reader);
 	if (reader->failed || count + detector->registry.free_count != max_operators)
 		return -EINVAL;
-	for (uint32_t n = 0; n < count; n++)
-		if (!load_operator(detector, reader))
-			return -EINVAL;
+	int rc = 0;
+	for (uint32_t n = 0; n < count && rc == 0; n++)
+		rc = load_operator(detector, reader);
 	/* A bad free index would hand out a slot twice. */
-	if (!registry_free_valid(&detector->registry))
-		return -EINVAL;
-	if (load_operator_entries(detector, reader) != 0 || detector->operators.count != count ||
-	    load_open_episodes(detector, reader) != 0 ||
-	    window_load(&detector->center, reader, NULL) != 0 ||
-	    callers_load(detector->callers, reader, max_operators) != 0 ||
-	    table_load_entries(&detector->baselines, reader, get_baseline, NULL) != 0)
-		return -EINVAL;
+	if (rc != 0 || (rc = registry_check_free(&detector->registry)) != 0 ||
+	    (rc = load_operator_entries(detector, reader)) != 0 ||
+	    (rc = detector->operators.count != count ? -EINVAL : 0) != 0 ||
+	    (rc = load_open_episodes(detector, reader)) != 0 ||
+	    (rc = window_load(&detector->center, reader, NULL)) != 0 ||
+	    (rc = callers_load(detector->callers, reader, max_operators)) != 0 ||
+	    (rc = table_load_entries(&detector->baselines, reader, get_baseline, NULL)) != 0)
+		return rc == -ENOMEM ? -ENOMEM : -EINVAL; /* no memory: not damage */
 	return reader->failed ? -EINVAL : 0;
 }

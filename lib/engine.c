@@ -327,13 +327,13 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	if (engine->detector)
 		detector_set_eviction(engine->detector, &(struct detector_eviction){
 			.choose = choose_operator_victim, .owns = operator_of_victim, .ctx = engine });
-	list_limit_counters(engine);
 	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks ||
 	    !engine->reorder || !engine->tracker || !engine->detector || !engine->sysalerts ||
 	    !engine->binding) {
 		engine_free(engine);
 		return NULL;
 	}
+	list_limit_counters(engine); /* reads every part's counters: all made */
 	dedupe_count_moves(engine->dedupe, &engine->limit_moves);
 	sources_count_moves(engine->sources, &engine->limit_moves);
 	clocks_count_moves(engine->clocks, &engine->limit_moves);
@@ -2352,8 +2352,11 @@ static const char *read_saved_config(struct codec_reader *reader, struct config 
 
 	if (reader->failed || len > reader->len - reader->pos)
 		return "snapshot truncated";
-	if (config_parse((const char *)reader->data + reader->pos, len, "snapshot", saved,
-			 &errors) != 0) {
+	int rc = config_parse((const char *)reader->data + reader->pos, len, "snapshot", saved,
+			      &errors);
+	if (rc == -ENOMEM)
+		return ENGINE_NO_MEMORY " reading the snapshot";
+	if (rc != 0) {
 		snprintf(why, why_size, "snapshot configuration invalid: %s",
 			 errors.count ? errors.message[0] : "too many errors");
 		return why;

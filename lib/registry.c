@@ -131,11 +131,14 @@ int registry_place(struct registry *registry, uint32_t index, void *holder)
 	return 0;
 }
 
-bool registry_free_valid(const struct registry *registry)
+int registry_check_free(const struct registry *registry)
 {
 	bool *seen = calloc(registry->capacity, sizeof(*seen));
-	bool valid = seen != NULL;
+	bool valid = true;
 	uint32_t held = 0;
+
+	if (!seen)
+		return -ENOMEM;
 
 	for (uint32_t i = 0; valid && i < registry->free_count; i++) {
 		uint32_t index = registry->free_indexes[i];
@@ -146,5 +149,5 @@ bool registry_free_valid(const struct registry *registry)
 	for (uint32_t i = 0; valid && i < registry->capacity; i++)
 		held += registry->slots[i] != NULL;
 	free(seen);
-	return valid && held + registry->free_count == registry->capacity;
+	return valid && held + registry->free_count == registry->capacity ? 0 : -EINVAL;
 }

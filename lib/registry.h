@@ -79,7 +79,8 @@ int registry_load_free(struct registry *registry, struct codec_reader *reader);
 /** Put a loaded holder at its saved index; -EINVAL when out of range or already held. */
 int registry_place(struct registry *registry, uint32_t index, void *holder);
 
-/** True when the free stack names each index no holder has, exactly once (after a load). */
-bool registry_free_valid(const struct registry *registry);
+/** 0 when the free stack names each index no holder has, exactly once (after a load), else
+ * -EINVAL; -ENOMEM when there is no memory to check. */
+int registry_check_free(const struct registry *registry);
 
 #endif

@@ -436,7 +436,7 @@ int sysalerts_load(struct sysalerts *sysalerts, struct codec_reader *reader)
 		return -EINVAL;
 	while (count > sysalerts->allocated)
 		if (!center_room_grown(sysalerts))
-			return -EINVAL;
+			return -ENOMEM;
 	sysalerts->sourced = sysalerts->unnamed = 0;
 	for (uint32_t i = 0; i < count; i++) {
 		struct sysalert *kept = &sysalerts->open[i];

@@ -179,7 +179,7 @@ static int load(const unsigned char *bytes, size_t len, const uint32_t *held, si
 	for (size_t i = 0; i < held_count; i++)
 		if ((rc = registry_place(registry, held[i], &holders[i])) != 0)
 			return rc;
-	return registry_free_valid(registry) ? 0 : -EINVAL;
+	return registry_check_free(registry);
 }
 
 /* A loaded stack names each index no holder has, exactly once: what was saved loads back and

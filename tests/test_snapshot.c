@@ -15,6 +15,7 @@
 #include "codec.h"
 #include "engine.h"
 #include "engine_counters.h"
+#include "fail_malloc.h"
 
 /*
  * Snapshots and reconfiguration: an engine restored from a snapshot taken after any line
@@ -1427,6 +1428,44 @@ static size_t c1_first_arrival(const struct codec_writer *w)
 	return at;
 }
 
+/* Out of memory anywhere in a restore is no damage (the snapshot is good: kept, not set aside):
+ * each allocation the golden shift's restore makes failed in turn, the restore either copes or
+ * says "out of memory ...", never that the snapshot is damaged. */
+static void test_restore_out_of_memory_anywhere_is_no_damage(void **state)
+{
+	size_t len = 0;
+	unsigned char *data = slurp(GOLDEN_DIR "snapshot-format16.bin", &len);
+	struct codec_writer parsable = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *engine;
+	unsigned long allocations;
+	(void)state;
+
+	assert_non_null(data);
+	reframe_parsable(&parsable, data, len);
+	fail_alloc_calls = 0;
+	engine = engine_restore(parsable.data, parsable.len, NULL, NULL, NULL, why, sizeof(why));
+	allocations = fail_alloc_calls;
+	assert_non_null(engine);
+	engine_free(engine);
+	assert_true(allocations >= 50); /* its tables, texts, episodes, windows: 54 at 16 */
+	for (unsigned long n = 1; n <= allocations; n++) {
+		why[0] = '\0';
+		fail_alloc_countdown = n;
+		engine = engine_restore(parsable.data, parsable.len, NULL, NULL, NULL, why,
+					sizeof(why));
+		unsigned long left = fail_alloc_countdown;
+		fail_alloc_countdown = 0;
+		assert_int_equal(left, 0); /* the nth allocation was made, and failed */
+		if (engine)
+			engine_free(engine);
+		else if (strncmp(why, "out of memory", strlen("out of memory")) != 0)
+			fail_msg("allocation %lu of %lu failed: \"%s\"", n, allocations, why);
+	}
+	codec_writer_release(&parsable);
+	free(data);
+}
+
 /* Format-13, 14 and 15 snapshots (tests/data/golden's, of the builds before 14, 15 and 16) are
  * still read: their 5 call owners kept, each one's events waiting counted again from the
  * restored reorder buffer (13 saved no count, 14 one of completions owed: c3 and h1, both
@@ -1635,6 +1674,7 @@ int main(void)
 		cmocka_unit_test(test_counters_by_name),
 		cmocka_unit_test(test_other_format_reported),
 		cmocka_unit_test(test_older_formats_snapshot_read),
+		cmocka_unit_test(test_restore_out_of_memory_anywhere_is_no_damage),
 		cmocka_unit_test(test_stamp_read_back),
 		cmocka_unit_test(test_equal_state_equal_bytes),
 		cmocka_unit_test(test_streamed_snapshot_same_bytes),

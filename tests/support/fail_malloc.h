@@ -5,9 +5,15 @@
 
 #include <stddef.h>
 
-/* malloc wrapped (-Wl,--wrap=malloc: fail_malloc_dep), the library's allocations included:
- * the next request of exactly fail_malloc_bytes fails once (ENOMEM), and it is set back to 0
+/* malloc, calloc and realloc wrapped (-Wl,--wrap: fail_malloc_dep), the library's allocations
+ * included. */
+
+/* The next malloc of exactly fail_malloc_bytes fails once (ENOMEM), and it is set back to 0
  * (never), so a test sees that the allocation it meant was the one that failed. */
 extern size_t fail_malloc_bytes;
+/* When not 0: counted down by every allocation, the one that brings it to 0 fails (ENOMEM). */
+extern unsigned long fail_alloc_countdown;
+/* Every allocation made through the wrappers (a test's count of them). */
+extern unsigned long fail_alloc_calls;
 
 #endif
