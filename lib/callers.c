@@ -257,8 +257,7 @@ int callers_load_sweep(struct callers *callers, struct codec_reader *reader)
 	uint32_t slots = codec_get_u32(reader);
 
 	callers->sweep_home = codec_get_u32(reader);
-	if (reader->failed || callers->sweep_home >= slots ||
-	    table_reserve(&callers->table, slots) != 0)
+	if (reader->failed || callers->sweep_home >= slots)
 		return -EINVAL;
-	return 0;
+	return table_reserve(&callers->table, slots); /* -ENOMEM: no damage */
 }

@@ -88,7 +88,7 @@ void callers_save(const struct callers *callers, struct codec_writer *writer);
 int callers_load(struct callers *callers, struct codec_reader *reader, uint32_t max_operators);
 /** The sweep's position (the table's size and its cursor), saved apart from the hangups (at a
  * snapshot's end, from format 17), and loaded after them: the table then takes the size saved.
- * Without it (an older format) the sweep starts from its first home. 0 or -EINVAL. */
+ * Without it (an older format) the sweep starts from its first home. 0, -EINVAL or -ENOMEM. */
 void callers_save_sweep(const struct callers *callers, struct codec_writer *writer);
 int callers_load_sweep(struct callers *callers, struct codec_reader *reader);
 
