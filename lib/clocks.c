@@ -328,13 +328,13 @@ int64_t clocks_newest_other(const struct clocks *clocks, const struct clocks_sou
 	return newest;
 }
 
-int64_t clocks_oldest(const struct clocks *clocks)
+int64_t clocks_oldest(const struct clocks *clocks, int64_t from_ms)
 {
 	int64_t oldest = INT64_MAX;
 
 	for (uint32_t i = 0; i < clocks->count; i++)
 		if (clocks->sources[i].newest_ms != INT64_MIN &&
-		    clocks->sources[i].newest_ms < oldest)
+		    clocks->sources[i].newest_ms >= from_ms && clocks->sources[i].newest_ms < oldest)
 			oldest = clocks->sources[i].newest_ms;
 	return oldest;
 }

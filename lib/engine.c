@@ -282,15 +282,19 @@ static bool operator_of_victim(const char *agency, const char *operator_id, void
 /* The oldest start a call not yet seen can have (callers_redials): an event older than its
  * source's clock less the lateness is refused, and one in the reorder buffer is no older than
  * the center clock less the lateness; INT64_MIN before the center has one. A source with no
- * clock yet (new, or forgotten when the table was full) has no bound: docs/detection.md,
+ * clock yet (new, or forgotten when the table was full) has no bound, and one whose clock is
+ * more than tracker.max_call_seconds behind the center's holds nothing back (a silent standby
+ * CAD would keep every hangup; its backlog that old loses its callbacks): docs/detection.md,
  * "Repeat callers". */
 static int64_t unseen_from(const void *ctx)
 {
 	const struct engine *engine = ctx;
-	int64_t oldest_ms = clocks_oldest(engine->clocks);
 
 	if (engine->center_ms == INT64_MIN)
 		return INT64_MIN;
+	int64_t oldest_ms = clocks_oldest(
+		engine->clocks,
+		engine->center_ms - (int64_t)engine->config.tracker.max_call_seconds * 1000);
 	if (engine->center_ms < oldest_ms)
 		oldest_ms = engine->center_ms;
 	return oldest_ms - engine->lateness_ms;

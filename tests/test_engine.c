@@ -659,6 +659,51 @@ static void test_lost_end_keeps_one_window(void **state)
 	engine_free(engine);
 }
 
+/* A source silent for longer than tracker.max_call_seconds (a standby CAD) holds no hangup
+ * back: past that, the other sources' clocks alone say which hangups are stale, and a full
+ * table sweeps them instead of evicting (with max_call_seconds longer than the run, the silent
+ * source's clock holds every hangup and the table evicts at each fill). */
+static void silent_source_run(uint32_t max_call_seconds, uint64_t *evicted, int *limit_alerts)
+{
+	struct config config;
+	struct engine *engine;
+	char call_id[16], ani[16];
+
+	config_set_defaults(&config);
+	config.tracker.max_recent_callers = 100;
+	config.tracker.max_call_seconds = max_call_seconds;
+	*limit_alerts = 0;
+	engine = engine_new(&config, count_callers_limit_alert, limit_alerts);
+	assert_non_null(engine);
+	call_from(engine, "cad-standby", "s0", "5045559999", "op-s", SHIFT_T0, SHIFT_T0 + 60000,
+		  true);
+	for (int i = 0; i < 300; i++) {
+		int64_t start_ms = SHIFT_T0 + (2 + i) * MINUTE_MS;
+		snprintf(call_id, sizeof(call_id), "h%d", i);
+		snprintf(ani, sizeof(ani), "5045551%03d", i);
+		call_from(engine, "cad-a", call_id, ani, i % 2 ? "op-a" : "op-b", start_ms,
+			  start_ms + 3000, false);
+	}
+	engine_flush(engine);
+	assert_int_equal(engine_stats(engine)->detector.premature, 300);
+	*evicted = engine_stats(engine)->detector.callers_evicted;
+	engine_free(engine);
+}
+
+static void test_silent_source_holds_hangups_no_longer_than_a_call(void **state)
+{
+	uint64_t evicted;
+	int limit_alerts;
+	(void)state;
+
+	silent_source_run(3600, &evicted, &limit_alerts);
+	assert_int_equal(evicted, 0);
+	assert_int_equal(limit_alerts, 0);
+	silent_source_run(86400, &evicted, &limit_alerts);
+	assert_int_equal(evicted, 204);
+	assert_int_equal(limit_alerts, 1);
+}
+
 /* The lines of test_restore_anywhere_same_state: 3.5 days of calls from two sources, a third
  * of them real, some redials, one in 97 with its end lost (the start ring wraps). */
 #define RESTORE_LINES 12000
@@ -1328,6 +1373,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_redial_keeps_its_hangup, setup, teardown),
 		cmocka_unit_test(test_late_source_redial_marks_hangup),
 		cmocka_unit_test(test_lost_end_keeps_one_window),
+		cmocka_unit_test(test_silent_source_holds_hangups_no_longer_than_a_call),
 		cmocka_unit_test(test_restore_anywhere_same_state),
 		cmocka_unit_test_setup_teardown(test_ack_and_board, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_control_lines, setup, teardown),
