@@ -23,7 +23,9 @@ struct caller_entry {
 
 struct callers {
 	struct table table;
-	int64_t newest_end_ms;
+	struct callers_redials redials; /* unseen_from NULL: none told, nothing stale */
+	int64_t newest_end_ms; /* saved as format 15 did; no sweep reads it now */
+	uint32_t sweep_home; /* the next home slot (hash & mask) the stepped sweep looks at */
 	uint64_t evicted;
 	uint64_t *moves; /* the engine's limits' change count (moves.h), or NULL */
 };
@@ -67,20 +69,53 @@ static int64_t hangup_end(const void *entry)
 	return ((const struct caller_entry *)entry)->hangup.end_ms;
 }
 
-static bool hangup_is_stale(const void *entry, const void *cutoff)
+/* What hangup_is_stale asks: the window, the bound on unseen calls' starts and the open ones. */
+struct stale_test {
+	int64_t window_ms;
+	int64_t unseen_from_ms;
+	const struct callers_redials *redials;
+};
+
+/* No call that can still complete started within the window after the hangup (the end of a
+ * hangup held is at most the newest ts: it came in a completed call). */
+static bool hangup_is_stale(const void *entry, const void *ctx)
 {
-	return hangup_end(entry) < *(const int64_t *)cutoff;
+	const struct stale_test *test = ctx;
+	int64_t end_ms = hangup_end(entry);
+
+	return end_ms < test->unseen_from_ms - test->window_ms &&
+	       !test->redials->open_between(test->redials->ctx, end_ms, end_ms + test->window_ms);
 }
 
-/* Room for one more: forget hangups too old to be redialed, then evict the oldest. */
-static void make_room(struct callers *callers, int64_t window_ms)
+/* Room for one more (table_sweep_room, as the duplicate filter's): hangups that can no longer
+ * be redialed go a few slots at each new one, and when full all of them, then the oldest
+ * evicted (counted) only if that freed none, as a full table always did. The table's size and
+ * the cursor are in a snapshot. True when entries moved. */
+static bool make_room(struct callers *callers, int64_t window_ms)
 {
-	int64_t cutoff = callers->newest_end_ms - window_ms;
+	struct stale_test test = { .window_ms = window_ms,
+				   .unseen_from_ms = INT64_MIN,
+				   .redials = &callers->redials };
+	uint32_t evicted;
 
-	table_remove_stale(&callers->table, hangup_is_stale, &cutoff, NULL, NULL);
-	if (callers->table.count >= callers->table.max_count)
-		count_evicted(callers, table_evict_oldest(&callers->table, hangup_end,
-							  EVICT_FRACTION, NULL, NULL));
+	if (callers->redials.unseen_from)
+		test.unseen_from_ms = callers->redials.unseen_from(callers->redials.ctx);
+	if (test.unseen_from_ms < INT64_MIN + window_ms)
+		test.unseen_from_ms = INT64_MIN + window_ms; /* nothing is stale */
+	bool moved = table_sweep_room(&callers->table, &callers->sweep_home, hangup_is_stale,
+				      &test, hangup_end, EVICT_FRACTION, 1,
+				      sizeof(struct caller_entry), &evicted);
+
+	count_evicted(callers, evicted);
+	return moved;
+}
+
+void callers_set_redials(struct callers *callers, const struct callers_redials *redials)
+{
+	if (redials)
+		callers->redials = *redials;
+	else
+		memset(&callers->redials, 0, sizeof(callers->redials));
 }
 
 void callers_remember(struct callers *callers, const char *ani, const struct caller_hangup *hangup,
@@ -97,10 +132,8 @@ void callers_remember_hashed(struct callers *callers, const char *ani, uint64_t 
 	if (hangup->end_ms > callers->newest_end_ms)
 		callers->newest_end_ms = hangup->end_ms;
 	if (!table_used_any(&callers->table, i)) {
-		if (callers->table.count >= callers->table.max_count) {
-			make_room(callers, window_ms);
+		if (make_room(callers, window_ms))
 			i = table_probe_any(&callers->table, hash, ani_matches, ani);
-		}
 		struct caller_entry *entry = table_claim(&callers->table, i, hash);
 		if (!entry) { /* no memory to grow: not remembered, as if evicted */
 			count_evicted(callers, 1);
@@ -141,6 +174,11 @@ void callers_prefetch(const struct callers *callers, uint64_t ani_hash)
 	table_prefetch(&callers->table, ani_hash);
 }
 
+uint32_t callers_count(const struct callers *callers)
+{
+	return callers->table.count;
+}
+
 uint64_t callers_evicted(const struct callers *callers)
 {
 	return callers->evicted;
@@ -158,6 +196,7 @@ int callers_resize(struct callers *callers, uint32_t max_callers)
 	if (evicted < 0)
 		return evicted;
 	count_evicted(callers, (uint64_t)evicted);
+	callers->sweep_home &= callers->table.mask;
 	return 0;
 }
 
@@ -188,6 +227,9 @@ static int get_caller(void *entry, uint64_t *hash, struct codec_reader *reader, 
 	return caller->hangup.operator_index < max_operators ? 0 : -EINVAL;
 }
 
+/* [i64 newest end][u64 evicted][entries], as in format 15 (the newest hangup's end is kept so,
+ * though no sweep reads it now). The sweep's position follows at the snapshot's end from
+ * format 17 (callers_save_sweep). */
 void callers_save(const struct callers *callers, struct codec_writer *writer)
 {
 	codec_put_i64(writer, callers->newest_end_ms);
@@ -200,4 +242,22 @@ int callers_load(struct callers *callers, struct codec_reader *reader, uint32_t 
 	callers->newest_end_ms = codec_get_i64(reader);
 	callers->evicted = codec_get_u64(reader);
 	return table_load_entries(&callers->table, reader, get_caller, &max_operators);
+}
+
+/* [u32 slots][u32 sweep home]: the table's size with the cursor, as the sweep's steps follow
+ * them. */
+void callers_save_sweep(const struct callers *callers, struct codec_writer *writer)
+{
+	codec_put_u32(writer, callers->table.mask + 1);
+	codec_put_u32(writer, callers->sweep_home);
+}
+
+int callers_load_sweep(struct callers *callers, struct codec_reader *reader)
+{
+	uint32_t slots = codec_get_u32(reader);
+
+	callers->sweep_home = codec_get_u32(reader);
+	if (reader->failed || callers->sweep_home >= slots)
+		return -EINVAL;
+	return table_reserve(&callers->table, slots); /* -ENOMEM: no damage */
 }

@@ -328,6 +328,17 @@ int64_t clocks_newest_other(const struct clocks *clocks, const struct clocks_sou
 	return newest;
 }
 
+int64_t clocks_oldest(const struct clocks *clocks, int64_t from_ms)
+{
+	int64_t oldest = INT64_MAX;
+
+	for (uint32_t i = 0; i < clocks->count; i++)
+		if (clocks->sources[i].newest_ms != INT64_MIN &&
+		    clocks->sources[i].newest_ms >= from_ms && clocks->sources[i].newest_ms < oldest)
+			oldest = clocks->sources[i].newest_ms;
+	return oldest;
+}
+
 /* The host time freshness is measured from: the last line's, or for a source without a clock
  * its first sight's, so that heartbeats alone do not keep it fresh for ever (audit F1). */
 static int64_t fresh_from(const struct clocks_source *source)

@@ -118,6 +118,11 @@ void clocks_newest_moved(struct clocks *clocks, const struct clocks_source *sour
 /** Newest ts accepted from any source other than except (NULL: any); INT64_MIN if none. */
 int64_t clocks_newest_other(const struct clocks *clocks, const struct clocks_source *except);
 
+/** The oldest clock at or after from_ms of the sources with one (INT64_MAX if none): each
+ * source's events before its own clock less the lateness are refused, so no event still to come
+ * from these sources is older than this less the lateness. O(sources). */
+int64_t clocks_oldest(const struct clocks *clocks, int64_t from_ms);
+
 /** Is source fresh at reference now_ms? (now_ms INT64_MIN: no host clock, always fresh.) */
 bool clocks_fresh(const struct clocks_source *source, int64_t now_ms, int64_t idle_ms);
 

@@ -69,48 +69,20 @@ static void count_evicted(struct dedupe *dedupe, uint64_t evicted)
 	moves_add(dedupe->moves, evicted);
 }
 
-/* A lap of the sweep over all the homes takes this many new fingerprints at the least. */
-#define SWEEP_MIN_INSERTS 1024u
-/* The most homes one new fingerprint sweeps: a table grown by a burst and sparse afterwards
- * (it never shrinks) has no room to win back quickly, and an insert stays a few cache lines. */
-#define SWEEP_MAX_HOMES 64u
-
-/* Homes the sweep looks at for each new fingerprint: a lap in about as many new fingerprints as
- * the table holds (SWEEP_MIN_INSERTS at the least), so that it holds about twice what is
- * within the horizon; 3-5 slots an insert while the table is 1/4 to 1/2 full, at most
- * SWEEP_MAX_HOMES. A function of the table's size and count, which a snapshot keeps. */
-static uint32_t sweep_step_homes(const struct table *table)
-{
-	uint32_t inserts = table->count > SWEEP_MIN_INSERTS ? table->count : SWEEP_MIN_INSERTS;
-	uint32_t homes = (table->mask + 1) / inserts + 1;
-
-	return homes < SWEEP_MAX_HOMES ? homes : SWEEP_MAX_HOMES;
-}
-
-/* Room for one more: a step of the sweep over the homes (never the whole table in one
- * insert: after a fork for a snapshot, every page it wrote would be copied), and when full a
- * whole sweep then the oldest evicted. Whether it removes an entry depends on the entries,
- * the table's size and the cursor alone, so a replay and a restored filter sweep the same. */
+/* Room for one more (table_sweep_room): entries past the horizon go a few slots at each new
+ * fingerprint, and when full all of them, then the oldest evicted if that freed too little (the
+ * bound nearly all within the horizon): counted, so the limit's alert tells of it. True when
+ * entries moved. */
 static bool make_room(struct dedupe *dedupe, int64_t horizon_ms)
 {
-	struct table *table = &dedupe->table;
-	uint32_t homes = sweep_step_homes(table);
-	bool moved = table_remove_stale_homes_sized(table, dedupe->sweep_home, homes,
-						    beyond_horizon, &horizon_ms,
-						    sizeof(struct seen_event)) > 0;
+	uint32_t evicted;
+	bool moved = table_sweep_room(&dedupe->table, &dedupe->sweep_home, beyond_horizon,
+				      &horizon_ms, seen_ts, EVICT_FRACTION,
+				      dedupe->table.max_count / EVICT_FRACTION, sizeof(struct seen_event),
+				      &evicted);
 
-	dedupe->sweep_home = (dedupe->sweep_home + homes) & table->mask;
-	if (table->count >= table->max_count) {
-		table_remove_stale(table, beyond_horizon, &horizon_ms, NULL, NULL);
-		moved = true;
-		/* A whole sweep that freed less than the eviction would leaves the next one a few
-		 * inserts away (the bound nearly all within the horizon): evict as well, which
-		 * counts, so the limit's alert tells of it. */
-		if (table->count > table->max_count - table->max_count / EVICT_FRACTION)
-			count_evicted(dedupe, table_evict_oldest(table, seen_ts, EVICT_FRACTION,
-								 NULL, NULL));
-	}
-	return moved; /* entries left their slots: a slot probed before is stale */
+	count_evicted(dedupe, evicted);
+	return moved;
 }
 
 /* A fingerprint held with a ts beyond the horizon counts as absent, swept or not: the

@@ -2669,6 +2669,11 @@ void detector_caller_rang_hashed(struct detector *detector, const char *ani, uin
 	run_ticks(detector);
 }
 
+void detector_set_redials(struct detector *detector, const struct callers_redials *redials)
+{
+	callers_set_redials(detector->callers, redials);
+}
+
 /* ---- acknowledgements and the board -------------------------------------------------- */
 
 static struct operator_state *find_open_alert(const struct detector *detector, const char *alert_id)
@@ -3443,4 +3448,14 @@ int detector_load(struct detector *detector, struct codec_reader *reader)
 	    (rc = table_load_entries(&detector->baselines, reader, get_baseline, NULL)) != 0)
 		return rc == -ENOMEM ? -ENOMEM : -EINVAL; /* no memory: not damage */
 	return reader->failed ? -EINVAL : 0;
+}
+
+void detector_save_callers_sweep(const struct detector *detector, struct codec_writer *writer)
+{
+	callers_save_sweep(detector->callers, writer);
+}
+
+int detector_load_callers_sweep(struct detector *detector, struct codec_reader *reader)
+{
+	return callers_load_sweep(detector->callers, reader);
 }

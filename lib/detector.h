@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "alert.h"
+#include "callers.h"
 #include "config.h"
 #include "tracker.h"
 #include "window.h"
@@ -208,6 +209,13 @@ void detector_caller_rang_hashed(struct detector *detector, const char *ani, uin
 				 int64_t start_ms);
 
 /**
+ * What can still redial (callers.h: the engine's clocks and open calls), so that the repeat
+ * callers forget a hangup once no call that can still complete started within
+ * repeat_window_seconds after it. Copied; none at first (forgotten only when full).
+ */
+void detector_set_redials(struct detector *detector, const struct callers_redials *redials);
+
+/**
  * A hint ahead of detector_add_call (and detector_caller_rang) of a call whose operator's
  * hash_string_pair(agency, operator_id) is operator_hash and whose ani's hash_string is
  * ani_hash (completed_call's): fetch into the cache the operator's slot, the start of its
@@ -321,5 +329,9 @@ void detector_save(const struct detector *detector, struct codec_writer *writer)
 
 /** Load into a new detector created with the same configuration. 0, -EINVAL or -ENOMEM. */
 int detector_load(struct detector *detector, struct codec_reader *reader);
+/** The repeat callers' sweep position (callers_save_sweep), which a snapshot keeps at its end
+ * from format 17; loaded after detector_load. */
+void detector_save_callers_sweep(const struct detector *detector, struct codec_writer *writer);
+int detector_load_callers_sweep(struct detector *detector, struct codec_reader *reader);
 
 #endif

@@ -279,6 +279,33 @@ static bool operator_of_victim(const char *agency, const char *operator_id, void
 					 engine->operator_victim);
 }
 
+/* The oldest start a call not yet seen can have (callers_redials): an event older than its
+ * source's clock less the lateness is refused, and one in the reorder buffer is no older than
+ * the center clock less the lateness; INT64_MIN before the center has one. A source with no
+ * clock yet (new, or forgotten when the table was full) has no bound, and one whose clock is
+ * more than tracker.max_call_seconds behind the center's holds nothing back (a silent standby
+ * CAD would keep every hangup; its backlog that old loses its callbacks): docs/detection.md,
+ * "Repeat callers". */
+static int64_t unseen_from(const void *ctx)
+{
+	const struct engine *engine = ctx;
+
+	if (engine->center_ms == INT64_MIN)
+		return INT64_MIN;
+	int64_t oldest_ms = clocks_oldest(
+		engine->clocks,
+		engine->center_ms - (int64_t)engine->config.tracker.max_call_seconds * 1000);
+	if (engine->center_ms < oldest_ms)
+		oldest_ms = engine->center_ms;
+	return oldest_ms - engine->lateness_ms;
+}
+
+/* Whether an open call started from from_ms to to_ms (callers_redials). */
+static bool open_between(const void *ctx, int64_t from_ms, int64_t to_ms)
+{
+	return tracker_started_between(((const struct engine *)ctx)->tracker, from_ms, to_ms);
+}
+
 struct engine *engine_new(const struct config *config, engine_alert_fn on_alert, void *ctx)
 {
 	struct engine *engine = calloc(1, sizeof(*engine));
@@ -324,9 +351,12 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 			.owns = owned_by_victim,
 			.evicted = call_evicted,
 			.ctx = engine });
-	if (engine->detector)
+	if (engine->detector) {
 		detector_set_eviction(engine->detector, &(struct detector_eviction){
 			.choose = choose_operator_victim, .owns = operator_of_victim, .ctx = engine });
+		detector_set_redials(engine->detector, &(struct callers_redials){
+			.unseen_from = unseen_from, .open_between = open_between, .ctx = engine });
+	}
 	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks ||
 	    !engine->reorder || !engine->tracker || !engine->detector || !engine->sysalerts ||
 	    !engine->binding) {
@@ -2210,10 +2240,12 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 16 (15 saved no call owner's first arrival, which 16 saves: read with
- * it made from the restored reorder buffer, binding_restore_waiting; 14 saved a call owner's
- * completions owed, paired by arrival, where 15 saves its events waiting: 14 and 13, which
- * saved none, are read with the count made again from the restored reorder buffer; 12 saved no
+ * Snapshot frame, format 17 (17 adds the repeat callers' table's size and stepped sweep's
+ * cursor at the end: 16 and older are read with the sweep from its first home; 15 saved no
+ * call owner's first arrival, which 16 saves: read with it made from the restored reorder
+ * buffer, binding_restore_waiting; 14 saved a call owner's completions owed, paired by
+ * arrival, where 15 saves its events waiting: 14 and 13, which saved none, are read with the
+ * count made again from the restored reorder buffer; 12 saved no
  * sender's calls and call-takers: counted again on load, they made senders forgotten live, each
  * evicting another; 11 saved no baseline's departure: a restore put every departed source back in;
  * 10 saved the eviction counts of 9 limits where 11 saves 10, tracker.max_call_seconds added, and
@@ -2300,6 +2332,7 @@ void engine_snapshot_stamped(const struct engine *engine, const struct engine_sn
 		codec_put_i64(writer, engine->limit_growth_ms[i]);
 	}
 	binding_save(engine->binding, writer);
+	detector_save_callers_sweep(engine->detector, writer);
 	if (!writer->failed)
 		codec_put_u32(writer, codec_writer_crc32c(writer, start));
 }
@@ -2462,6 +2495,8 @@ static int load_state(struct engine *engine, struct codec_reader *reader, uint32
 	rc = binding_load(engine->binding, reader, format);
 	if (rc != 0 || (rc = restore_waiting(engine, format)) != 0)
 		return rc; /* -ENOMEM: not damage */
+	if (format >= 17 && (rc = detector_load_callers_sweep(engine->detector, reader)) != 0)
+		return rc == -ENOMEM ? -ENOMEM : -EINVAL;
 	restore_rejecting(engine);
 	engine->settle_pending = true;
 	return reader->failed || reader->pos != reader->len ? -EINVAL : 0;

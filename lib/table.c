@@ -368,6 +368,15 @@ uint32_t table_remove_stale_old_homes(struct table *table, uint32_t from, uint32
 					   table->entry_size);
 }
 
+uint32_t table_sweep_full(struct table *table, bool (*is_stale)(const void *entry, const void *ctx),
+			  const void *ctx, table_age_fn *age, uint32_t fraction, uint32_t room)
+{
+	table_remove_stale(table, is_stale, ctx, NULL, NULL);
+	if (table->count <= table->max_count - (room < table->max_count ? room : table->max_count))
+		return 0;
+	return table_evict_oldest(table, age, fraction, NULL, NULL);
+}
+
 static void swap_ages(int64_t *a, int64_t *b)
 {
 	int64_t t = *a;
@@ -620,7 +629,7 @@ int table_reserve(struct table *table, uint32_t slots)
 {
 	uint32_t first = table->full_mask + 1 < FIRST_SLOTS ? table->full_mask + 1 : FIRST_SLOTS;
 
-	if (table->count != 0 || slots < first || slots > table->full_mask + 1 ||
+	if (table->count > slots / 2 || slots < first || slots > table->full_mask + 1 ||
 	    (slots & (slots - 1)) != 0)
 		return -EINVAL;
 	if (table->old_slots)

@@ -339,6 +339,46 @@ static inline uint32_t table_remove_stale_homes(struct table *table, uint32_t fr
 					      table->entry_size);
 }
 
+/* A lap of a stepped sweep (table_sweep_step) over all the homes takes this many inserts at
+ * the least. */
+#define TABLE_SWEEP_MIN_INSERTS 1024u
+/* The most homes one step sweeps: a table grown by a burst and sparse afterwards (it never
+ * shrinks) has no room to win back quickly, and an insert stays a few cache lines. */
+#define TABLE_SWEEP_MAX_HOMES 64u
+
+/** Homes a stepped sweep looks at for each insert: a lap in about as many inserts as the table
+ * holds (TABLE_SWEEP_MIN_INSERTS at the least), so that it holds about twice what is not
+ * stale; 3-5 slots an insert while the table is 1/4 to 1/2 full, at most
+ * TABLE_SWEEP_MAX_HOMES. A function of the table's size and count, which a snapshot keeps. */
+static inline uint32_t table_sweep_step_homes(const struct table *table)
+{
+	uint32_t inserts =
+		table->count > TABLE_SWEEP_MIN_INSERTS ? table->count : TABLE_SWEEP_MIN_INSERTS;
+	uint32_t homes = (table->mask + 1) / inserts + 1;
+
+	return homes < TABLE_SWEEP_MAX_HOMES ? homes : TABLE_SWEEP_MAX_HOMES;
+}
+
+/**
+ * One step of a stepped sweep, ahead of an insert: table_remove_stale_homes_sized of the
+ * table_sweep_step_homes homes from *cursor (a home <= mask), which then moves past them. Never
+ * the whole table in one insert (after a fork for a snapshot, every page it wrote would be
+ * copied). Whether it removes an entry depends on the entries, the table's size and the cursor
+ * alone, so an owner that saves the size (table_reserve) and the cursor sweeps the same in a
+ * replay and after a restore. Returns how many it removed.
+ */
+static inline uint32_t table_sweep_step(struct table *table, uint32_t *cursor,
+					bool (*is_stale)(const void *entry, const void *ctx),
+					const void *ctx, size_t entry_size)
+{
+	uint32_t homes = table_sweep_step_homes(table);
+	uint32_t removed = table_remove_stale_homes_sized(table, *cursor, homes, is_stale, ctx,
+							  entry_size);
+
+	*cursor = (*cursor + homes) & table->mask;
+	return removed;
+}
+
 /** What a full table evicts at once: count / fraction, at least one (fraction 0: one). */
 static inline uint32_t table_evict_share(uint32_t count, uint32_t fraction)
 {
@@ -370,6 +410,39 @@ uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fra
 uint32_t table_evict_oldest_picked(struct table *table, table_age_fn *age, uint32_t fraction,
 				   table_pick_fn *pick, const void *pick_ctx,
 				   table_remove_fn *on_remove, void *remove_ctx);
+
+/**
+ * Room in a full table (count >= max_count): every stale entry removed (O(slots)), and when that
+ * left fewer than `room` free under the bound, table_evict_oldest(fraction) as well: room 1
+ * evicts only when nothing was stale, max_count / fraction when the sweep freed less than one
+ * eviction would (the bound nearly all fresh: the next whole sweep a few inserts away).
+ * Returns how many it evicted (the stale removed are not counted). The slow path of a stepped
+ * sweep's owner.
+ */
+uint32_t table_sweep_full(struct table *table, bool (*is_stale)(const void *entry, const void *ctx),
+			  const void *ctx, table_age_fn *age, uint32_t fraction, uint32_t room);
+
+/**
+ * Room for one more in a table whose owner sweeps it stepwise: table_sweep_step, then when full
+ * table_sweep_full (fraction, room); *evicted: how many that evicted (the owner counts them).
+ * True when entries left their slots (a slot probed before is stale). Which entries go depends
+ * on the entries, the table's size and the cursor alone, so a replay and a restored owner
+ * sweep the same.
+ */
+static inline bool table_sweep_room(struct table *table, uint32_t *cursor,
+				    bool (*is_stale)(const void *entry, const void *ctx),
+				    const void *ctx, table_age_fn *age, uint32_t fraction,
+				    uint32_t room, size_t entry_size, uint32_t *evicted)
+{
+	bool moved = table_sweep_step(table, cursor, is_stale, ctx, entry_size) > 0;
+
+	*evicted = 0;
+	if (table->count >= table->max_count) {
+		*evicted = table_sweep_full(table, is_stale, ctx, age, fraction, room);
+		moved = true;
+	}
+	return moved;
+}
 
 struct codec_writer;
 struct codec_reader;
@@ -411,9 +484,10 @@ typedef int table_get_fn(void *entry, uint64_t *hash, struct codec_reader *reade
 void table_save_entries(const struct table *table, struct codec_writer *writer, table_put_fn *put,
 			const void *ctx);
 
-/** Give an empty table `slots` slots at once (a power of two from its first size to the slots
- * of its bound), ending a gradual growth: a restored owner's table the size the saved one had.
- * 0, -EINVAL (not such a size, or not empty) or -ENOMEM. */
+/** Give a table `slots` slots at once (a power of two from its first size to the slots of its
+ * bound, at least twice its count), ending a gradual growth: a restored owner's table the size
+ * the saved one had, before or after its entries are loaded. 0, -EINVAL (not such a size) or
+ * -ENOMEM. */
 int table_reserve(struct table *table, uint32_t slots);
 
 /** Insert what table_save_entries wrote into an empty table; -EINVAL when the count exceeds

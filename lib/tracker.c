@@ -85,8 +85,74 @@ static void free_call_text(void *entry, void *ctx)
 /* When full, the oldest 1/EVICT_FRACTION of the open calls make room at once. */
 #define EVICT_FRACTION 16
 
+/* The open calls' starts counted by minute (tracker_started_between): the minutes of the last
+ * TRACKER_START_MINUTES up to the newest ts's, in a ring, and those before them together. */
+struct start_minutes {
+	uint32_t counts[TRACKER_START_MINUTES]; /* minute m at m % TRACKER_START_MINUTES */
+	int64_t first;   /* the ring's oldest minute: the newest ts's, less the ring's length */
+	uint32_t before; /* starts before first */
+	uint32_t within; /* starts from first on */
+};
+
+#define MINUTE_MS 60000
+
+/* The minute of ms (floored, before the epoch too). */
+static int64_t minute_of(int64_t ms)
+{
+	return ms / MINUTE_MS - (ms % MINUTE_MS < 0);
+}
+
+static uint32_t *minute_count(struct start_minutes *minutes, int64_t minute)
+{
+	return &minutes->counts[(uint64_t)minute % TRACKER_START_MINUTES];
+}
+
+/* The newest ts moved to newest_ms: the minutes leaving the ring join the starts before it. */
+static void minutes_follow(struct start_minutes *minutes, int64_t newest_ms)
+{
+	int64_t first = minute_of(newest_ms) - (TRACKER_START_MINUTES - 1);
+
+	if (first <= minutes->first)
+		return;
+	for (int64_t m = minutes->first; m < first && minutes->within > 0; m++) {
+		if (m - minutes->first >= TRACKER_START_MINUTES)
+			break; /* every slot emptied */
+		uint32_t *count = minute_count(minutes, m);
+		minutes->before += *count;
+		minutes->within -= *count;
+		*count = 0;
+	}
+	minutes->first = first;
+}
+
+/* A call's start (at most the newest ts) is counted, or no longer counted. */
+static void minutes_add(struct start_minutes *minutes, int64_t start_ms)
+{
+	int64_t minute = minute_of(start_ms);
+
+	if (minute < minutes->first) {
+		minutes->before++;
+		return;
+	}
+	(*minute_count(minutes, minute))++;
+	minutes->within++;
+}
+
+static void minutes_remove(struct start_minutes *minutes, int64_t start_ms)
+{
+	int64_t minute = minute_of(start_ms);
+
+	if (minute < minutes->first) {
+		minutes->before--;
+		return;
+	}
+	(*minute_count(minutes, minute))--;
+	minutes->within--;
+}
+
 struct tracker {
 	struct table calls;
+	struct start_minutes starts; /* of the open calls with their call_start */
 	int64_t max_call_ms;
 	int64_t newest_ms; /* newest event ts seen: the tracker's clock */
 	uint32_t events_since_sweep;
@@ -115,6 +181,7 @@ struct tracker *tracker_new(uint32_t max_open_calls, uint32_t max_call_seconds)
 	}
 	tracker->max_call_ms = (int64_t)max_call_seconds * 1000;
 	tracker->newest_ms = INT64_MIN;
+	tracker->starts.first = INT64_MIN;
 	return tracker;
 }
 
@@ -155,6 +222,18 @@ static int64_t call_eviction_age(const void *entry)
 	return call->has_start ? call->last_seen_ms : call->last_seen_ms - (INT64_C(1) << 62);
 }
 
+/* An open call leaves the table (ctx: the tracker): its start no longer counted, its text
+ * freed. */
+static void forget_call(void *entry, void *ctx)
+{
+	struct tracker *tracker = ctx;
+	const struct open_call *call = entry;
+
+	if (call->has_start)
+		minutes_remove(&tracker->starts, call->start_ms);
+	free_call_text(entry, NULL);
+}
+
 /* An expired call leaves: counted apart when it had its call_start (its end was lost, not
  * just an end or incident heard of alone). */
 static void expire_call(void *entry, void *ctx)
@@ -163,7 +242,7 @@ static void expire_call(void *entry, void *ctx)
 
 	if (((const struct open_call *)entry)->has_start)
 		count_move(tracker, &tracker->stats.expired_started, 1);
-	free_call_text(entry, NULL);
+	forget_call(entry, ctx);
 }
 
 /* The call expired: counted, the eviction told, its text freed. */
@@ -205,14 +284,14 @@ static bool call_picked(const void *entry, const void *ctx)
 	return eviction->owns(call_text(call), call->base.hash, eviction->ctx);
 }
 
-/* The call was evicted: the eviction told, its text freed. */
+/* The call was evicted: the eviction told, then forget_call. */
 static void evict_told(void *entry, void *ctx)
 {
 	const struct tracker_eviction *eviction = &((const struct tracker *)ctx)->eviction;
 	const struct open_call *call = entry;
 
 	eviction->evicted(call_text(call), call->base.hash, false, eviction->ctx);
-	free_call_text(entry, NULL);
+	forget_call(entry, ctx);
 }
 
 /* Evict up to want calls (counted), as a full table does: the oldest of the calls the
@@ -222,16 +301,15 @@ static uint32_t evict_calls(struct tracker *tracker, uint32_t want)
 {
 	struct table *calls = &tracker->calls;
 	const struct tracker_eviction *eviction = &tracker->eviction;
-	table_remove_fn *on_remove = eviction->evicted ? evict_told : free_call_text;
-	void *remove_ctx = on_remove == evict_told ? tracker : NULL;
+	table_remove_fn *on_remove = eviction->evicted ? evict_told : forget_call;
 	uint32_t evicted = 0;
 
 	if (eviction->choose && eviction->choose(eviction->ctx))
 		evicted = table_evict_picked(calls, call_eviction_age, want, call_picked, tracker,
-					     on_remove, remove_ctx);
+					     on_remove, tracker);
 	if (evicted == 0)
 		evicted = table_evict_picked(calls, call_eviction_age, want, NULL, NULL, on_remove,
-					     remove_ctx);
+					     tracker);
 	count_move(tracker, &tracker->stats.evicted, evicted);
 	return evicted;
 }
@@ -395,6 +473,7 @@ static enum tracker_result complete_call(struct tracker *tracker, uint32_t i,
 		free(tracker->completed.long_text);
 	tracker->completed = *(struct open_call *)table_slot(&tracker->calls, i);
 	table_remove(&tracker->calls, i);
+	minutes_remove(&tracker->starts, tracker->completed.start_ms); /* both ends: it started */
 	if (tracker->completed.end_ms < tracker->completed.start_ms) {
 		tracker->stats.end_before_start++;
 		return TRACKER_END_BEFORE_START;
@@ -442,8 +521,10 @@ enum tracker_result tracker_apply_hashed(struct tracker *tracker, const struct e
 {
 	uint32_t i = table_probe(&tracker->calls, hash, call_id_matches, event->call_id);
 
-	if (event->ts_ms > tracker->newest_ms)
+	if (event->ts_ms > tracker->newest_ms) {
 		tracker->newest_ms = event->ts_ms;
+		minutes_follow(&tracker->starts, event->ts_ms);
+	}
 	struct open_call *call = table_slot(&tracker->calls, i);
 	if (!table_used(&tracker->calls, i)) {
 		make_room(tracker);
@@ -465,9 +546,30 @@ enum tracker_result tracker_apply_hashed(struct tracker *tracker, const struct e
 		lose_call(tracker, event, hash);
 		return TRACKER_PENDING;
 	}
+	if (event->type == EVENT_CALL_START)
+		minutes_add(&tracker->starts, call->start_ms);
 	if (call->has_start && call->has_end)
 		return complete_call(tracker, i, completed);
 	return TRACKER_PENDING;
+}
+
+bool tracker_started_between(const struct tracker *tracker, int64_t from_ms, int64_t to_ms)
+{
+	const struct start_minutes *minutes = &tracker->starts;
+	int64_t from = minute_of(from_ms), to = minute_of(to_ms);
+
+	if (minutes->before > 0 && from < minutes->first)
+		return true; /* one started before the ring, no telling when */
+	if (minutes->within == 0)
+		return false;
+	if (from < minutes->first)
+		from = minutes->first;
+	if (to > minutes->first + (TRACKER_START_MINUTES - 1))
+		to = minutes->first + (TRACKER_START_MINUTES - 1); /* the newest ts's minute */
+	for (int64_t m = from; m <= to; m++)
+		if (minutes->counts[(uint64_t)m % TRACKER_START_MINUTES] > 0)
+			return true;
+	return false;
 }
 
 uint32_t tracker_open_calls(const struct tracker *tracker)
@@ -491,7 +593,7 @@ int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls, uint32
 	/* as a full table does: the top sender's first, each told (the owners' table forgets it) */
 	shed_calls(tracker, max_open_calls, 0);
 	int evicted = table_resize(&tracker->calls, max_open_calls, call_eviction_age,
-				   free_call_text, NULL); /* none left over to evict */
+				   forget_call, tracker); /* none left over to evict */
 
 	if (evicted < 0)
 		return evicted;
@@ -542,7 +644,6 @@ static int get_call(void *entry, uint64_t *hash, struct codec_reader *reader, vo
 	uint8_t flags = codec_get_u8(reader);
 	uint32_t released_by = codec_get_u32(reader);
 
-	(void)ctx;
 	call->has_start = flags & CALL_HAS_START;
 	call->has_end = flags & CALL_HAS_END;
 	call->had_incident = flags & CALL_HAD_INCIDENT;
@@ -561,8 +662,10 @@ static int get_call(void *entry, uint64_t *hash, struct codec_reader *reader, vo
 						  strings[4] };
 	if (!set_call_text(call, packed, call->has_start ? CALL_FIELDS : 1))
 		return -ENOMEM;
-	if (call->has_start)
+	if (call->has_start) {
 		hash_start(call);
+		minutes_add(&((struct tracker *)ctx)->starts, call->start_ms);
+	}
 	*hash = hash_string(strings[CALL_ID]);
 	return 0;
 }
@@ -583,5 +686,7 @@ int tracker_load(struct tracker *tracker, struct codec_reader *reader)
 	if (codec_get_counters(reader, tracker_counters, CODEC_COUNTER_COUNT(tracker_counters),
 			       &tracker->stats) != 0)
 		return -EINVAL;
-	return table_load_entries(&tracker->calls, reader, get_call, NULL);
+	if (tracker->newest_ms != INT64_MIN)
+		minutes_follow(&tracker->starts, tracker->newest_ms);
+	return table_load_entries(&tracker->calls, reader, get_call, tracker);
 }

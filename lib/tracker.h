@@ -118,6 +118,17 @@ bool tracker_holds_call(const struct tracker *tracker, const char *call_id, uint
 /** Calls currently open (started or ended, not both). */
 uint32_t tracker_open_calls(const struct tracker *tracker);
 
+/**
+ * Whether an open call whose call_start came started from from_ms to to_ms (conservative: to
+ * the minute of event time, and true for any range from before the last TRACKER_START_MINUTES
+ * minutes up to the newest ts while a call that started before them is open: a call whose end
+ * was lost, until it expires). O(the range's minutes); a function of the open calls' starts
+ * and the newest ts alone, so a restored tracker tells the same.
+ */
+bool tracker_started_between(const struct tracker *tracker, int64_t from_ms, int64_t to_ms);
+/* How far back tracker_started_between tells the minute: 4096 minutes, 2.8 days. */
+#define TRACKER_START_MINUTES 4096
+
 const struct tracker_stats *tracker_stats(const struct tracker *tracker);
 /** Add what is counted from now on to evicted and expired_started to *moves too (moves.h;
  * NULL: no longer). */

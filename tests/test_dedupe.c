@@ -238,7 +238,7 @@ static bool model_seen(int64_t *held, uint32_t key, int64_t ts_ms, int64_t horiz
 
 /* Keys of the step's phase: a few thousand (mostly duplicates), then a burst over all of
  * MODEL_KEYS, ten times as many events a second (the table grows, gradually), then a few
- * thousand again (a large, sparse table: its sweep at SWEEP_MAX_HOMES a step). */
+ * thousand again (a large, sparse table: its sweep at TABLE_SWEEP_MAX_HOMES a step). */
 static bool model_bursting(uint32_t step)
 {
 	return step >= 100000 && step < 160000;

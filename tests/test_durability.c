@@ -1276,7 +1276,7 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 13 to 16: replaying the journal "
+		 "%s/%s: snapshot format 1, this cadmond reads 13 to 17: replaying the journal "
 		 "instead\n",
 		 h->state_dir, name);
 	expect_log(h, expected);
@@ -1477,11 +1477,12 @@ static bool snapshot_after(const char *state_dir, const char *before)
 	return newer;
 }
 
-/* The state directories cadmond of the eight previous snapshot formats (15, main 2cf49ea; 14,
- * main 3a1ee43; 13, main 58892fd; 12, main 824d6c7; 11, main 2a66582; 10, main 9780c8a; 9, main
- * bf2f4d3; 8, main 03c9578..) left after the first UPGRADE_LINES lines of the stream and a
- * clean stop (tests/data/README.md). */
-#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format15"
+/* The state directories cadmond of the nine previous snapshot formats (16, main d5c0e23; 15, main
+ * 2cf49ea; 14, main 3a1ee43; 13, main 58892fd; 12, main 824d6c7; 11, main 2a66582; 10, main
+ * 9780c8a; 9, main bf2f4d3; 8, main 03c9578..) left after the first UPGRADE_LINES lines of the
+ * stream and a clean stop (tests/data/README.md). */
+#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format16"
+#define UPGRADE_FORMAT15_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format15"
 #define UPGRADE_FORMAT14_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format14"
 #define UPGRADE_FORMAT13_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format13"
 #define UPGRADE_FORMAT12_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format12"
@@ -1543,7 +1544,7 @@ static void recover_upgrade_state(struct fixture *f, const char *dir, int format
 		expect_log(h, " 0 corrupt snapshots, 0 snapshots of another format\n");
 	} else {
 		snprintf(reported, sizeof(reported),
-			 "snapshot format %d, this cadmond reads 13 to 16: replaying the journal "
+			 "snapshot format %d, this cadmond reads 13 to 17: replaying the journal "
 			 "instead\n",
 			 format);
 		expect_log(h, reported);
@@ -1558,7 +1559,7 @@ static void recover_upgrade_state(struct fixture *f, const char *dir, int format
 	assert_int_equal(stopped_events(h), reference_events);
 }
 
-/* The previous format's state directory (15, still read), or, with
+/* The previous format's state directory (16, still read), or, with
  * $CADMON_WRITE_UPGRADE_STATE, written. */
 static void test_upgrade_from_previous_format(void **state)
 {
@@ -1568,10 +1569,15 @@ static void test_upgrade_from_previous_format(void **state)
 	if (out)
 		write_upgrade_state(f, out);
 	else
-		recover_upgrade_state(f, UPGRADE_STATE_DIR, 15);
+		recover_upgrade_state(f, UPGRADE_STATE_DIR, 16);
 }
 
-/* The formats before it (14, 13): still read, restored from their snapshots too. */
+/* The formats before it (15, 14, 13): still read, restored from their snapshots too. */
+static void test_upgrade_from_format15(void **state)
+{
+	recover_upgrade_state(*state, UPGRADE_FORMAT15_STATE_DIR, 15);
+}
+
 static void test_upgrade_from_format14(void **state)
 {
 	recover_upgrade_state(*state, UPGRADE_FORMAT14_STATE_DIR, 14);
@@ -2052,6 +2058,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_segment_of_another_format_is_named,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_previous_format, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_format15, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_format14, fixture_setup,
 						fixture_teardown),

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "codec.h"
 #include "control.h"
 #include "engine.h"
 #include "event.h"
@@ -440,6 +441,378 @@ static void test_short_redial_marks_nothing(void **state)
 	feed(f, redials[0]);
 	feed(f, redials[1]);
 	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
+}
+
+/* A call of call_id from ani to operator_id, started at start_ms and ended end_ms by whom; an
+ * incident at start_ms + 10 s when real (not premature). start_ms INT64_MIN: its end alone,
+ * end_ms INT64_MIN: its start alone. */
+static void feed_ani_call(struct fixture *f, const char *call_id, const char *ani,
+			  const char *operator_id, int64_t start_ms, int64_t end_ms, bool real)
+{
+	char line[256];
+
+	if (start_ms != INT64_MIN) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":%" PRId64 ","
+			 "\"operator\":\"%s\",\"ani\":\"%s\"}",
+			 call_id, start_ms, operator_id, ani);
+		assert_int_equal(feed(f, line), EVENT_OK);
+	}
+	if (real && start_ms != INT64_MIN) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%" PRId64 "}",
+			 call_id, start_ms + 10000);
+		assert_int_equal(feed(f, line), EVENT_OK);
+	}
+	if (end_ms != INT64_MIN) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%" PRId64 ","
+			 "\"released_by\":\"%s\"}",
+			 call_id, end_ms, real ? "caller" : "operator");
+		assert_int_equal(feed(f, line), EVENT_OK);
+	}
+}
+
+#define MINUTE_MS INT64_C(60000)
+#define SHIFT_T0 INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
+
+/* f's engine replaced by one remembering at most 100 recent callers (defaults otherwise). */
+static void remember_100_callers(struct fixture *f)
+{
+	struct config config;
+
+	engine_free(f->engine);
+	config_set_defaults(&config);
+	config.tracker.max_recent_callers = 100;
+	f->engine = engine_new(&config, NULL, NULL); /* op-3's alerts are not the point */
+	assert_non_null(f->engine);
+}
+
+/* count premature hangups to op-3 of numbers 5045552000 + number_from on, one every step_ms
+ * from first_ms (ids "<prefix><n>"), each 3 s long. */
+static void feed_hangups(struct fixture *f, const char *prefix, int number_from, int count,
+			 int64_t first_ms, int64_t step_ms)
+{
+	char call_id[16], ani[16];
+
+	for (int i = 0; i < count; i++) {
+		int64_t start_ms = first_ms + i * step_ms;
+		snprintf(call_id, sizeof(call_id), "%s%d", prefix, i);
+		snprintf(ani, sizeof(ani), "504555%04d", 2000 + number_from + i);
+		feed_ani_call(f, call_id, ani, "op-3", start_ms, start_ms + 3000, false);
+	}
+}
+
+/* A redial is matched by its start once it completes: the hangup it redials is kept while the
+ * redial is open, however long, even when the table of recent callers fills. Table of 100:
+ * 60 hangups at 07:00-07:20, then X cut off at 08:00:03, X rings again at 08:01 (open until
+ * 08:47), then 45 hangups at 08:02-08:46, one a minute; the 101st hangup (08:41) finds the
+ * table full. A hangup can no longer be redialed once no call yet to come can start within its
+ * 300 s window (20 minutes later: the 900 s lateness) and no open call started in it: the 60
+ * from 07:00 go, and the oldest from 08:02, X's stays (its window holds the open redial's
+ * start), and the redial marks it, nothing evicted. (Main forgot every hangup 300 s older than
+ * the newest one there, X's too: called back 0.) */
+static void test_open_redial_keeps_its_hangup(void **state)
+{
+	struct fixture *f = *state;
+
+	remember_100_callers(f);
+	feed_hangups(f, "a", 100, 60, SHIFT_T0 - 60 * MINUTE_MS, 20000);
+	feed_ani_call(f, "x-hangup", "5045559999", "op-1", SHIFT_T0, SHIFT_T0 + 3000, false);
+	feed_ani_call(f, "x-redial", "5045559999", "op-2", SHIFT_T0 + MINUTE_MS, INT64_MIN, true);
+	feed_hangups(f, "b", 200, 45, SHIFT_T0 + 2 * MINUTE_MS, MINUTE_MS);
+	assert_int_equal(engine_stats(f->engine)->detector.called_back, 0);
+	feed_ani_call(f, "x-redial", "5045559999", "op-2", INT64_MIN, SHIFT_T0 + 47 * MINUTE_MS,
+		      true);
+	engine_flush(f->engine);
+	assert_int_equal(engine_stats(f->engine)->detector.premature, 106);
+	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
+	assert_int_equal(engine_stats(f->engine)->detector.callers_evicted, 0);
+}
+
+/* An open call keeps the hangups whose window holds its start, and those only, through laps of
+ * the stepped sweep: X cut off at 08:00:03 rings again at 08:01 and talks until 10:40, while
+ * 600 hangups of other numbers come one every 15 s from 08:02 (table of 100: each stale 20
+ * minutes later, when no call yet to come can start within its window). X's is kept and
+ * marked, the others forgotten as they go stale, nothing evicted. (Without the open calls'
+ * starts X's went stale at 08:20 like the others: called back 0.) */
+static void test_long_redial_keeps_its_hangup(void **state)
+{
+	struct fixture *f = *state;
+
+	remember_100_callers(f);
+	feed_ani_call(f, "x-hangup", "5045559999", "op-1", SHIFT_T0, SHIFT_T0 + 3000, false);
+	feed_ani_call(f, "x-redial", "5045559999", "op-2", SHIFT_T0 + MINUTE_MS, INT64_MIN, true);
+	feed_hangups(f, "b", 0, 600, SHIFT_T0 + 2 * MINUTE_MS, 15000);
+	feed_ani_call(f, "x-redial", "5045559999", "op-2", INT64_MIN, SHIFT_T0 + 160 * MINUTE_MS,
+		      true);
+	engine_flush(f->engine);
+	assert_int_equal(engine_stats(f->engine)->detector.premature, 601);
+	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
+	assert_int_equal(engine_stats(f->engine)->detector.callers_evicted, 0);
+}
+
+/* A line from source (a hello's name) that the engine takes. */
+static void feed_from(struct engine *engine, const char *source, const char *fmt, ...)
+{
+	char line[256];
+	struct engine_verdict verdict;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	engine_process(engine, source, line, strlen(line), &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+}
+
+/* A whole call from source, as feed_ani_call's. */
+static void call_from(struct engine *engine, const char *source, const char *call_id,
+		      const char *ani, const char *operator_id, int64_t start_ms, int64_t end_ms,
+		      bool real)
+{
+	feed_from(engine, source,
+		  "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":%" PRId64
+		  ",\"operator\":\"%s\",\"ani\":\"%s\"}",
+		  call_id, start_ms, operator_id, ani);
+	if (real)
+		feed_from(engine, source,
+			  "{\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%" PRId64 "}", call_id,
+			  start_ms + 10000);
+	feed_from(engine, source,
+		  "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%" PRId64
+		  ",\"released_by\":\"%s\"}",
+		  call_id, end_ms, real ? "caller" : "operator");
+}
+
+/* A source far behind the center (a backlog after an outage) is judged on its own, and its
+ * redial still marks its hangup: cad-b has a real call at 07:58-07:59, cad-a completes one at
+ * 10:00, then cad-b's backlog: X cut off at 08:00:03 rings again at 08:01. No call of cad-b
+ * can start before its own clock less the lateness, so X's hangup is kept. (callers12's
+ * floor, the center clock less the lateness, had forgotten it: called back 0.) */
+static void test_late_source_redial_marks_hangup(void **state)
+{
+	struct config config;
+	struct engine *engine;
+	(void)state;
+
+	config_set_defaults(&config);
+	engine = engine_new(&config, NULL, NULL);
+	assert_non_null(engine);
+	engine_set_future_guard(engine, false); /* no host clock here: cad-a's jump is taken */
+	call_from(engine, "cad-b", "b0", "5045550002", "op-b", SHIFT_T0 - 2 * MINUTE_MS,
+		  SHIFT_T0 - MINUTE_MS, true);
+	call_from(engine, "cad-a", "a1", "5045550001", "op-a", SHIFT_T0 + 120 * MINUTE_MS,
+		  SHIFT_T0 + 121 * MINUTE_MS, true);
+	call_from(engine, "cad-b", "b1", "5045559999", "op-b", SHIFT_T0, SHIFT_T0 + 3000, false);
+	call_from(engine, "cad-b", "b2", "5045559999", "op-c", SHIFT_T0 + MINUTE_MS,
+		  SHIFT_T0 + 3 * MINUTE_MS, true);
+	engine_flush(engine);
+	assert_int_equal(engine_stats(engine)->late_events, 5);
+	assert_int_equal(engine_stats(engine)->detector.premature, 1);
+	assert_int_equal(engine_stats(engine)->detector.called_back, 1);
+	engine_free(engine);
+}
+
+/* Counts the alerts (*ctx) whose JSON names the repeat callers' limit. */
+static void count_callers_limit_alert(const struct alert *alert, const char *json, size_t len,
+				      void *ctx)
+{
+	(void)alert;
+	(void)len;
+	if (strstr(json, "max_recent_callers"))
+		(*(int *)ctx)++;
+}
+
+/* One call whose call_end was lost (started at 08:00) keeps only the hangups whose window holds
+ * its start: with max_recent_callers 100, 200 premature hangups of distinct numbers one a
+ * minute from 08:01 (none redialed) leave the stale ones forgotten, nothing evicted, no limit
+ * alert. (callers12's floor stopped at the open call's start: 102 evicted and a
+ * "max_recent_callers" alert.) */
+static void test_lost_end_keeps_one_window(void **state)
+{
+	struct config config;
+	struct engine *engine;
+	char call_id[16], ani[16];
+	int limit_alerts = 0;
+	(void)state;
+
+	config_set_defaults(&config);
+	config.tracker.max_recent_callers = 100;
+	engine = engine_new(&config, count_callers_limit_alert, &limit_alerts);
+	assert_non_null(engine);
+	feed_from(engine, "cad-a",
+		  "{\"type\":\"call_start\",\"call_id\":\"lost\",\"ts\":%" PRId64
+		  ",\"operator\":\"op-z\",\"ani\":\"5045550000\"}",
+		  SHIFT_T0);
+	for (int i = 0; i < 200; i++) {
+		int64_t start_ms = SHIFT_T0 + (1 + i) * MINUTE_MS;
+		snprintf(call_id, sizeof(call_id), "h%d", i);
+		snprintf(ani, sizeof(ani), "5045551%03d", i);
+		call_from(engine, "cad-a", call_id, ani, i % 2 ? "op-a" : "op-b", start_ms,
+			  start_ms + 3000, false);
+	}
+	engine_flush(engine);
+	assert_int_equal(engine_stats(engine)->detector.premature, 200);
+	assert_int_equal(engine_stats(engine)->detector.callers_evicted, 0);
+	assert_int_equal(limit_alerts, 0);
+	engine_free(engine);
+}
+
+/* A source silent for longer than tracker.max_call_seconds (a standby CAD) holds no hangup
+ * back: past that, the other sources' clocks alone say which hangups are stale, and a full
+ * table sweeps them instead of evicting (with max_call_seconds longer than the run, the silent
+ * source's clock holds every hangup and the table evicts at each fill). */
+static void silent_source_run(uint32_t max_call_seconds, uint64_t *evicted, int *limit_alerts)
+{
+	struct config config;
+	struct engine *engine;
+	char call_id[16], ani[16];
+
+	config_set_defaults(&config);
+	config.tracker.max_recent_callers = 100;
+	config.tracker.max_call_seconds = max_call_seconds;
+	*limit_alerts = 0;
+	engine = engine_new(&config, count_callers_limit_alert, limit_alerts);
+	assert_non_null(engine);
+	call_from(engine, "cad-standby", "s0", "5045559999", "op-s", SHIFT_T0, SHIFT_T0 + 60000,
+		  true);
+	for (int i = 0; i < 300; i++) {
+		int64_t start_ms = SHIFT_T0 + (2 + i) * MINUTE_MS;
+		snprintf(call_id, sizeof(call_id), "h%d", i);
+		snprintf(ani, sizeof(ani), "5045551%03d", i);
+		call_from(engine, "cad-a", call_id, ani, i % 2 ? "op-a" : "op-b", start_ms,
+			  start_ms + 3000, false);
+	}
+	engine_flush(engine);
+	assert_int_equal(engine_stats(engine)->detector.premature, 300);
+	*evicted = engine_stats(engine)->detector.callers_evicted;
+	engine_free(engine);
+}
+
+static void test_silent_source_holds_hangups_no_longer_than_a_call(void **state)
+{
+	uint64_t evicted;
+	int limit_alerts;
+	(void)state;
+
+	silent_source_run(3600, &evicted, &limit_alerts);
+	assert_int_equal(evicted, 0);
+	assert_int_equal(limit_alerts, 0);
+	silent_source_run(86400, &evicted, &limit_alerts);
+	assert_int_equal(evicted, 204);
+	assert_int_equal(limit_alerts, 1);
+}
+
+/* The lines of test_restore_anywhere_same_state: 3.5 days of calls from two sources, a third
+ * of them real, some redials, one in 97 with its end lost (the start ring wraps). */
+#define RESTORE_LINES 12000
+struct restore_lines {
+	char *line[RESTORE_LINES];
+	const char *source[RESTORE_LINES];
+	size_t count;
+};
+
+static void restore_line(struct restore_lines *lines, const char *source, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	assert_true(lines->count < RESTORE_LINES);
+	lines->line[lines->count] = strdup(line);
+	assert_non_null(lines->line[lines->count]);
+	lines->source[lines->count++] = source;
+}
+
+static void make_restore_lines(struct restore_lines *lines)
+{
+	uint64_t r = 12345;
+
+	for (int i = 0; i < 5000; i++) {
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint32_t x = (uint32_t)(r >> 33);
+		const char *source = x % 7 == 0 ? "cad-b" : "cad-a";
+		int64_t start_ms = SHIFT_T0 + i * MINUTE_MS + (x % 50) * 1000;
+		bool premature = x % 3 != 0;
+		int64_t end_ms = start_ms + (premature ? 3000 : 90000 + (x % 7) * 1000);
+		restore_line(lines, source,
+			     "{\"type\":\"call_start\",\"call_id\":\"c%d\",\"ts\":%" PRId64
+			     ",\"operator\":\"op-%u\",\"ani\":\"50455%05u\"}",
+			     i, start_ms, (x >> 16) % 20, (x >> 8) % 400);
+		if (!premature)
+			restore_line(lines, source,
+				     "{\"type\":\"incident\",\"call_id\":\"c%d\",\"ts\":%" PRId64 "}",
+				     i, start_ms + 10000);
+		if (x % 97 == 5)
+			continue; /* its end lost */
+		restore_line(lines, source,
+			     "{\"type\":\"call_end\",\"call_id\":\"c%d\",\"ts\":%" PRId64
+			     ",\"released_by\":\"%s\"}",
+			     i, end_ms, premature ? "operator" : "caller");
+	}
+}
+
+static void feed_restore_lines(struct engine *engine, const struct restore_lines *lines,
+			       size_t from, size_t to)
+{
+	struct engine_verdict verdict;
+
+	for (size_t i = from; i < to; i++)
+		engine_process(engine, lines->source[i], lines->line[i], strlen(lines->line[i]),
+			       &verdict);
+}
+
+/* An engine restored from a snapshot taken anywhere in the lines ends with the same snapshot
+ * bytes as the one fed them all: the repeat callers' sweep (a table of 100, open calls of at
+ * most 600 s, 100 of them) forgets the same hangups, whatever the clocks and open calls were at
+ * the cut. */
+static void test_restore_anywhere_same_state(void **state)
+{
+	static struct restore_lines lines;
+	struct config config;
+	struct codec_writer whole = {0};
+	char why[128];
+	(void)state;
+
+	config_set_defaults(&config);
+	config.tracker.max_recent_callers = 100;
+	config.tracker.max_call_seconds = 600;
+	config.tracker.max_open_calls = 100;
+	make_restore_lines(&lines);
+	struct engine *reference = engine_new(&config, NULL, NULL);
+	assert_non_null(reference);
+	engine_set_future_guard(reference, false);
+	feed_restore_lines(reference, &lines, 0, lines.count);
+	assert_true(engine_stats(reference)->detector.called_back > 0);
+	engine_snapshot(reference, &whole);
+	engine_free(reference);
+	for (size_t cut = 1; cut < lines.count; cut += lines.count / 37) {
+		struct codec_writer at_cut = {0}, after_cut = {0};
+		struct engine *before = engine_new(&config, NULL, NULL);
+		assert_non_null(before);
+		engine_set_future_guard(before, false);
+		feed_restore_lines(before, &lines, 0, cut);
+		engine_snapshot(before, &at_cut);
+		engine_free(before);
+		struct engine *after =
+			engine_restore(at_cut.data, at_cut.len, NULL, NULL, NULL, why, sizeof(why));
+		assert_non_null(after);
+		engine_set_future_guard(after, false);
+		feed_restore_lines(after, &lines, cut, lines.count);
+		engine_snapshot(after, &after_cut);
+		engine_free(after);
+		assert_int_equal(after_cut.len, whole.len);
+		assert_memory_equal(after_cut.data, whole.data, whole.len);
+		codec_writer_release(&at_cut);
+		codec_writer_release(&after_cut);
+	}
+	codec_writer_release(&whole);
+	for (size_t i = 0; i < lines.count; i++)
+		free(lines.line[i]);
+	lines.count = 0;
 }
 
 #define ACK_TS INT64_C(1795939475250) /* 2026-11-29T08:04:35.250Z, the daemon's clock */
@@ -996,6 +1369,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_source_seq_resends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redial_marks_hangup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_redial_marks_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_redial_keeps_its_hangup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_redial_keeps_its_hangup, setup, teardown),
+		cmocka_unit_test(test_late_source_redial_marks_hangup),
+		cmocka_unit_test(test_lost_end_keeps_one_window),
+		cmocka_unit_test(test_silent_source_holds_hangups_no_longer_than_a_call),
+		cmocka_unit_test(test_restore_anywhere_same_state),
 		cmocka_unit_test_setup_teardown(test_ack_and_board, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_control_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_silent_system_alert, setup, teardown),

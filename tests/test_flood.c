@@ -1631,11 +1631,13 @@ static struct engine *restore_with_byte(struct codec_writer *w, size_t i, unsign
 	return engine_restore(w->data, w->len, config, NULL, NULL, why, why_size);
 }
 
-/* Snapshot w as a build of format (14 or 15) wrote it: after the byte of events waiting of
- * each owner (owners: call_id and owner pairs, then NULL) no first arrival (16's u64; 14's byte
- * read as 15's, unused), its format and CRC made good. */
+/* Snapshot w as a build of format (14 or 15) wrote it: no repeat callers' sweep position at
+ * the end (17's [u32 slots][u32 sweep home] before the CRC), after the byte of events waiting
+ * of each owner (owners: call_id and owner pairs, then NULL) no first arrival (16's u64; 14's
+ * byte read as 15's, unused), its format and CRC made good. */
 static void as_format(struct codec_writer *w, unsigned char format, const char *const *owners)
 {
+	w->len -= 8; /* the CRC, rewritten by set_byte, in place of the sweep position */
 	for (; owners[0]; owners += 2) {
 		size_t i = waiting_byte(w, owners[0], owners[1]) + 1;
 		memmove(w->data + i, w->data + i + 8, w->len - i - 8);
@@ -1720,7 +1722,7 @@ static struct engine *resnapshot(const struct engine *engine, const struct confi
 /* An upgrade's recount counts only the waiting events the binding counts (rev10c C1): cad-east's
  * c1 (S+E) and acd's call_offered for c1 wait for cad-evil; a snapshot restored as format 14
  * (the count recounted from the buffer) then flushed ends like the straight engine: c1's owner
- * gone (binding.calls 1: E1), its next snapshot (format 16) read, cad-evil's call_start for c1
+ * gone (binding.calls 1: E1), its next snapshot (format 17) read, cad-evil's call_start for c1
  * taken. Counting the call_offered kept 2 owners (c1 owing one the tracker never applies), its
  * next snapshot refused "snapshot damaged: inconsistent state", the call_start refused. */
 static void test_upgrade_recount_skips_call_offered(void **state)
@@ -1909,7 +1911,7 @@ static void test_evicted_owners_event_completing_the_call_frees_the_id(void **st
 	finish(&f);
 }
 
-/* The owner's first arrival survives a snapshot (format 16) mid-window: the restored engine
+/* The owner's first arrival survives a snapshot (format 16 on) mid-window: the restored engine
  * refuses cad-evil's call_end as the straight one does, and both end alike. */
 static void test_first_arrival_survives_snapshot(void **state)
 {

@@ -1240,7 +1240,7 @@ static void test_other_format_reported(void **state)
 
 	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL,
 				   NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 1, this cadmond reads 13 to 16");
+	assert_string_equal(why, "snapshot format 1, this cadmond reads 13 to 17");
 	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
@@ -1251,10 +1251,10 @@ static void test_other_format_reported(void **state)
 	writer.data[8] = 3; /* the u32 format after the magic, little-endian */
 	assert_int_equal(engine_snapshot_format(writer.data, writer.len), 3);
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 3, this cadmond reads 13 to 16");
-	writer.data[8] = 17; /* a newer build's: refused as well, never misread */
+	assert_string_equal(why, "snapshot format 3, this cadmond reads 13 to 17");
+	writer.data[8] = 18; /* a newer build's: refused as well, never misread */
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 17, this cadmond reads 13 to 16");
+	assert_string_equal(why, "snapshot format 18, this cadmond reads 13 to 17");
 	assert_int_equal(engine_snapshot_format("CADMSNAP", 8), 0);
 	codec_writer_release(&writer);
 }
@@ -1412,7 +1412,7 @@ static void restore_golden(const char *path, struct codec_writer *out,
 	free(data);
 }
 
-/* Where snapshot w (format 16) keeps the first arrival of c1's owner, the connections
+/* Where snapshot w (format 16 on) keeps the first arrival of c1's owner, the connections
  * without a hello: after [string "c1"][string ""][i64 last ms][u8][u8][u8]. */
 static size_t c1_first_arrival(const struct codec_writer *w)
 {
@@ -1434,7 +1434,7 @@ static size_t c1_first_arrival(const struct codec_writer *w)
 static void test_restore_out_of_memory_anywhere_is_no_damage(void **state)
 {
 	size_t len = 0;
-	unsigned char *data = slurp(GOLDEN_DIR "snapshot-format16.bin", &len);
+	unsigned char *data = slurp(GOLDEN_DIR "snapshot-format17.bin", &len);
 	struct codec_writer parsable = {0};
 	char why[ENGINE_WHY_MAX] = "";
 	struct engine *engine;
@@ -1466,39 +1466,43 @@ static void test_restore_out_of_memory_anywhere_is_no_damage(void **state)
 	free(data);
 }
 
-/* Format-13, 14 and 15 snapshots (tests/data/golden's, of the builds before 14, 15 and 16) are
- * still read: their 5 call owners kept, each one's events waiting counted again from the
- * restored reorder buffer (13 saved no count, 14 one of completions owed: c3 and h1, both
- * events waiting, owed 1 each and now wait 2), and each one's first arrival (none saved) that
- * of the oldest of its events waiting, so that each snapshots again to the bytes of the
- * format-16 file of the same shift but one: c1's first arrival, 1 in 16 (its first event,
- * applied since), is 8 (its oldest waiting) when made again, which counts the same events to
- * it (no other owner's event of c1 waits). A rollback cannot misread 16: a build of 15 refuses
- * it (test_other_format_reported). */
+/* Format-13 to 16 snapshots (tests/data/golden's, of the builds before 14 to 17) are still
+ * read: their 5 call owners kept, each one's events waiting counted again from the restored
+ * reorder buffer (13 saved no count, 14 one of completions owed: c3 and h1, both events
+ * waiting, owed 1 each and now wait 2), each one's first arrival (none saved before 16) that
+ * of the oldest of its events waiting, and the repeat callers' sweep (its position saved from
+ * 17) from its first home, so that each snapshots again to the bytes of the format-17 file of
+ * the same shift but two: c1's first arrival, 1 from 16 (its first event, applied since), is 8
+ * (its oldest waiting) when made again, which counts the same events to it (no other owner's
+ * event of c1 waits); and the sweep's position at the end. A rollback cannot misread 17: a
+ * build of 16 refuses it (test_other_format_reported). */
 static void test_older_formats_snapshot_read(void **state)
 {
-	struct codec_writer from[4] = {{0}};
-	struct binding_stats binding[4];
-	static const char *const files[4] = { "snapshot-format13.bin", "snapshot-format14.bin",
-					       "snapshot-format15.bin", "snapshot-format16.bin" };
+	struct codec_writer from[5] = {{0}};
+	struct binding_stats binding[5];
+	static const char *const files[5] = { "snapshot-format13.bin", "snapshot-format14.bin",
+					       "snapshot-format15.bin", "snapshot-format16.bin",
+					       "snapshot-format17.bin" };
 	char path[512];
 	(void)state;
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		snprintf(path, sizeof(path), "%s%s", GOLDEN_DIR, files[i]);
 		restore_golden(path, &from[i], &binding[i]);
 	}
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		assert_int_equal(binding[i].calls, 5);
-		assert_int_equal(engine_snapshot_format(from[i].data, from[i].len), 16);
-		assert_int_equal(from[i].len, from[3].len);
+		assert_int_equal(engine_snapshot_format(from[i].data, from[i].len), 17);
+		assert_int_equal(from[i].len, from[4].len);
 		size_t c1 = c1_first_arrival(&from[i]);
 		assert_int_equal(from[i].data[c1], i < 3 ? 8 : 1);
 		from[i].data[c1] = 1;
-		/* all but the CRC, which covers c1's first arrival */
-		assert_memory_equal(from[i].data, from[3].data, from[3].len - 4);
+		/* all but [u32 slots][u32 sweep home] and the CRC */
+		assert_memory_equal(from[i].data, from[4].data, from[4].len - 12);
+		if (i < 4) /* the sweep from its first home */
+			assert_memory_equal(from[i].data + from[i].len - 8, "\0\0\0\0", 4);
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		codec_writer_release(&from[i]);
 }
 

@@ -722,7 +722,7 @@ static void test_remove_stale_homes_frees_old_slots(void **state)
 }
 
 /* A table reserved to a size has it at once (no old slots); only a power of two from the
- * first size to the bound's slots, and only while empty. */
+ * first size to the bound's slots, at least twice its count: its entries kept. */
 static void test_reserve(void **state)
 {
 	struct table table;
@@ -737,9 +737,19 @@ static void test_reserve(void **state)
 	assert_int_equal(table.mask, 1023);
 	assert_null(table.old_slots);
 	insert(&table, 1, 5);
-	assert_int_equal(table_reserve(&table, 2048), -EINVAL);
-	assert_int_equal(table.mask, 1023);
+	assert_int_equal(table_reserve(&table, 2048), 0);
+	assert_int_equal(table.mask, 2047);
 	assert_non_null(find(&table, 1));
+	for (uint32_t key = 2; key <= 513; key++)
+		insert(&table, key, key == 513 ? 1 : 5);
+	assert_int_equal(table_reserve(&table, 1024), -EINVAL); /* 513 > 1024 / 2 */
+	assert_int_equal(table.mask, 2047);
+	assert_int_equal(table_remove_stale(&table, age_below, &(int64_t){ 2 }, NULL, NULL), 1);
+	assert_int_equal(table_reserve(&table, 1024), 0);
+	assert_int_equal(table.mask, 1023);
+	for (uint32_t key = 1; key <= 512; key++)
+		assert_non_null(find(&table, key));
+	assert_null(find(&table, 513));
 	table_release(&table);
 }
 

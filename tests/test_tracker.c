@@ -190,6 +190,108 @@ static void test_stale_calls_expire(void **state)
 	tracker_free(tracker);
 }
 
+#define MINUTE_MS INT64_C(60000)
+
+/* The oldest minute from T0 on in which tracker_started_between finds an open call's start
+ * (INT64_MAX: none up to T0 + 2 TRACKER_START_MINUTES), INT64_MIN when it finds one in a minute
+ * long before T0 (one before its ring). Each minute asked alone, then the whole range at once:
+ * the same answer. */
+static int64_t oldest_start(const struct tracker *tracker)
+{
+	int64_t last = T0 + 2 * TRACKER_START_MINUTES * MINUTE_MS;
+	int64_t found = INT64_MAX;
+
+	if (tracker_started_between(tracker, 0, 0))
+		return INT64_MIN;
+	for (int64_t m = T0; m <= last && found == INT64_MAX; m += MINUTE_MS)
+		if (tracker_started_between(tracker, m, m + MINUTE_MS - 1))
+			found = m;
+	assert_int_equal(tracker_started_between(tracker, T0, last), found != INT64_MAX);
+	return found;
+}
+
+/* The oldest start of the open calls with their call_start, to the minute (T0 is on one): none
+ * (INT64_MAX) at first and with an end alone; it follows the oldest call out, completed,
+ * expired or evicted, and comes back after a load; a start more than TRACKER_START_MINUTES
+ * minutes before the newest ts is told in any range from before them (INT64_MIN) until it
+ * goes. */
+static void test_oldest_start(void **state)
+{
+	struct tracker *tracker = tracker_new(3, 3600);
+	struct tracker *loaded = tracker_new(3, 3600);
+	struct codec_writer writer = {0};
+	struct codec_reader reader;
+	struct completed_call call;
+	(void)state;
+
+	assert_true(oldest_start(tracker) == INT64_MAX);
+	apply(tracker, end_event("ended", T0, RELEASED_BY_CALLER), &call);
+	assert_true(oldest_start(tracker) == INT64_MAX);
+	apply(tracker, start_event("a", T0 + 5 * MINUTE_MS + 59999, "op", "1"), &call);
+	assert_true(oldest_start(tracker) == T0 + 5 * MINUTE_MS);
+	apply(tracker, start_event("b", T0 + 7 * MINUTE_MS + 1, "op", "2"), &call);
+	apply(tracker, start_event("c", T0 + 3 * MINUTE_MS + 30000, "op", "3"), &call); /* late */
+	assert_true(oldest_start(tracker) == T0 + 3 * MINUTE_MS);
+	assert_int_equal(apply(tracker, end_event("c", T0 + 8 * MINUTE_MS, RELEASED_BY_CALLER),
+			       &call), TRACKER_COMPLETED);
+	assert_true(oldest_start(tracker) == T0 + 5 * MINUTE_MS);
+	/* full at c ("ended" went: no start) and at e (a went: the oldest heard of) */
+	apply(tracker, start_event("d", T0 + 9 * MINUTE_MS, "op", "4"), &call);
+	assert_true(oldest_start(tracker) == T0 + 5 * MINUTE_MS);
+	apply(tracker, start_event("e", T0 + 10 * MINUTE_MS, "op", "5"), &call);
+	assert_int_equal(tracker_stats(tracker)->evicted, 2);
+	assert_true(oldest_start(tracker) == T0 + 7 * MINUTE_MS);
+	tracker_save(tracker, &writer);
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(tracker_load(loaded, &reader), 0);
+	assert_true(oldest_start(loaded) == T0 + 7 * MINUTE_MS);
+	/* b, d, e silent for an hour: expired when the table is full again */
+	apply(tracker, start_event("f", T0 + 80 * MINUTE_MS, "op", "6"), &call);
+	assert_int_equal(tracker_stats(tracker)->expired, 3);
+	assert_true(oldest_start(tracker) == T0 + 80 * MINUTE_MS);
+	/* an incident keeps g open past max_call_seconds; its start leaves the minutes counted */
+	apply(tracker, start_event("g", T0 + 81 * MINUTE_MS, "op", "7"), &call);
+	for (int64_t m = 120; m < 81 + TRACKER_START_MINUTES; m += 50)
+		apply(tracker, mark_event(EVENT_INCIDENT, "g", T0 + m * MINUTE_MS), &call);
+	apply(tracker, end_event("f", T0 + (81 + TRACKER_START_MINUTES) * MINUTE_MS,
+				 RELEASED_BY_CALLER), &call);
+	assert_true(oldest_start(tracker) == INT64_MIN);
+	assert_int_equal(apply(tracker, end_event("g", T0 + (82 + TRACKER_START_MINUTES) *
+							 MINUTE_MS, RELEASED_BY_CALLER),
+			       &call), TRACKER_COMPLETED);
+	assert_true(oldest_start(tracker) == INT64_MAX);
+	codec_writer_release(&writer);
+	tracker_free(loaded);
+	tracker_free(tracker);
+}
+
+/* A reload that shrinks the table: every start counted leaves with its call. 150 open calls
+ * started one a minute, shrunk to 20 (the 130 oldest evicted: the oldest start counted is then
+ * the 131st's), all their ends fed: the kept ones complete, the evicted ones' ends stay open
+ * alone, and no start is counted any more. */
+static void test_shrink_forgets_starts(void **state)
+{
+	struct tracker *tracker = tracker_new(200, 3600);
+	struct completed_call call;
+	char id[16];
+	(void)state;
+
+	for (int i = 0; i < 150; i++) {
+		snprintf(id, sizeof(id), "s%d", i);
+		apply(tracker, start_event(id, T0 + i * MINUTE_MS, "op", "1"), &call);
+	}
+	assert_true(oldest_start(tracker) == T0);
+	assert_int_equal(tracker_reconfigure(tracker, 20, 3600), 0);
+	assert_int_equal(tracker_open_calls(tracker), 20);
+	assert_true(oldest_start(tracker) == T0 + 130 * MINUTE_MS);
+	for (int i = 0; i < 150; i++) {
+		snprintf(id, sizeof(id), "s%d", i);
+		apply(tracker, end_event(id, T0 + 200 * MINUTE_MS, RELEASED_BY_CALLER), &call);
+	}
+	assert_true(oldest_start(tracker) == INT64_MAX);
+	tracker_free(tracker);
+}
+
 /* Many calls through a small table: every probe chain stays intact across deletions. */
 static void test_churn_keeps_table_consistent(void **state)
 {
@@ -391,6 +493,8 @@ int main(void)
 		cmocka_unit_test(test_end_ts_before_start_ts_dropped),
 		cmocka_unit_test(test_full_table_evicts_least_recent),
 		cmocka_unit_test(test_stale_calls_expire),
+		cmocka_unit_test(test_oldest_start),
+		cmocka_unit_test(test_shrink_forgets_starts),
 		cmocka_unit_test(test_churn_keeps_table_consistent),
 		cmocka_unit_test(test_strings_at_their_length),
 		cmocka_unit_test(test_peek_start),
