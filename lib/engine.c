@@ -283,18 +283,23 @@ static bool operator_of_victim(const char *agency, const char *operator_id, void
  * source's clock less the lateness is refused, and one in the reorder buffer is no older than
  * the center clock less the lateness; INT64_MIN before the center has one. A source with no
  * clock yet (new, or forgotten when the table was full) has no bound, and one whose clock is
- * more than tracker.max_call_seconds behind the center's holds nothing back (a silent standby
- * CAD would keep every hangup; its backlog that old loses its callbacks): docs/detection.md,
- * "Repeat callers". */
+ * further behind the center's than tracker.max_call_seconds (the lateness or the lag a source
+ * may have, when longer) holds nothing back (a silent standby CAD would keep every hangup; its
+ * backlog that old loses its callbacks): docs/detection.md, "Repeat callers". */
 static int64_t unseen_from(const void *ctx)
 {
 	const struct engine *engine = ctx;
 
 	if (engine->center_ms == INT64_MIN)
 		return INT64_MIN;
-	int64_t oldest_ms = clocks_oldest(
-		engine->clocks,
-		engine->center_ms - (int64_t)engine->config.tracker.max_call_seconds * 1000);
+	const struct config *config = &engine->config;
+	uint32_t horizon_s = config->tracker.max_call_seconds;
+	if (horizon_s < config->tracker.allowed_lateness_seconds)
+		horizon_s = config->tracker.allowed_lateness_seconds;
+	if (horizon_s < config->tracker.max_source_lag_seconds)
+		horizon_s = config->tracker.max_source_lag_seconds;
+	int64_t oldest_ms = clocks_oldest(engine->clocks,
+					  engine->center_ms - (int64_t)horizon_s * 1000);
 	if (engine->center_ms < oldest_ms)
 		oldest_ms = engine->center_ms;
 	return oldest_ms - engine->lateness_ms;
