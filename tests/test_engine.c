@@ -765,43 +765,51 @@ static void feed_restore_lines(struct engine *engine, const struct restore_lines
 			       &verdict);
 }
 
-/* An engine restored from a snapshot taken anywhere in the lines ends with the same snapshot
- * bytes as the one fed them all: the repeat callers' sweep (a table of 100, open calls of at
- * most 600 s, 100 of them) forgets the same hangups, whatever the clocks and open calls were at
- * the cut. */
-static void test_restore_anywhere_same_state(void **state)
+/* Lines from..to into engine, reconfigured to *reloaded (when not NULL) just before line
+ * reload_at. */
+static void feed_reloading(struct engine *engine, const struct restore_lines *lines, size_t from,
+			   size_t to, size_t reload_at, const struct config *reloaded)
+{
+	if (!reloaded || reload_at < from || reload_at >= to) {
+		feed_restore_lines(engine, lines, from, to);
+		return;
+	}
+	feed_restore_lines(engine, lines, from, reload_at);
+	assert_int_equal(engine_reconfigure(engine, reloaded), 0);
+	feed_restore_lines(engine, lines, reload_at, to);
+}
+
+/* An engine restored from a snapshot taken anywhere in the lines (reconfigured to *reloaded
+ * halfway, when not NULL) ends with the same snapshot bytes as the one fed them all: the repeat
+ * callers' sweep forgets the same hangups, whatever the clocks and open calls were at the cut. */
+static void restore_anywhere(const struct config *config, const struct config *reloaded)
 {
 	static struct restore_lines lines;
-	struct config config;
 	struct codec_writer whole = {0};
 	char why[128];
-	(void)state;
 
-	config_set_defaults(&config);
-	config.tracker.max_recent_callers = 100;
-	config.tracker.max_call_seconds = 600;
-	config.tracker.max_open_calls = 100;
 	make_restore_lines(&lines);
-	struct engine *reference = engine_new(&config, NULL, NULL);
+	size_t reload_at = lines.count / 2;
+	struct engine *reference = engine_new(config, NULL, NULL);
 	assert_non_null(reference);
 	engine_set_future_guard(reference, false);
-	feed_restore_lines(reference, &lines, 0, lines.count);
+	feed_reloading(reference, &lines, 0, lines.count, reload_at, reloaded);
 	assert_true(engine_stats(reference)->detector.called_back > 0);
 	engine_snapshot(reference, &whole);
 	engine_free(reference);
 	for (size_t cut = 1; cut < lines.count; cut += lines.count / 37) {
 		struct codec_writer at_cut = {0}, after_cut = {0};
-		struct engine *before = engine_new(&config, NULL, NULL);
+		struct engine *before = engine_new(config, NULL, NULL);
 		assert_non_null(before);
 		engine_set_future_guard(before, false);
-		feed_restore_lines(before, &lines, 0, cut);
+		feed_reloading(before, &lines, 0, cut, reload_at, reloaded);
 		engine_snapshot(before, &at_cut);
 		engine_free(before);
 		struct engine *after =
 			engine_restore(at_cut.data, at_cut.len, NULL, NULL, NULL, why, sizeof(why));
 		assert_non_null(after);
 		engine_set_future_guard(after, false);
-		feed_restore_lines(after, &lines, cut, lines.count);
+		feed_reloading(after, &lines, cut, lines.count, reload_at, reloaded);
 		engine_snapshot(after, &after_cut);
 		engine_free(after);
 		assert_int_equal(after_cut.len, whole.len);
@@ -813,6 +821,40 @@ static void test_restore_anywhere_same_state(void **state)
 	for (size_t i = 0; i < lines.count; i++)
 		free(lines.line[i]);
 	lines.count = 0;
+}
+
+/* A table of 100 repeat callers, open calls of at most 600 s, 100 of them. */
+static void restore_anywhere_config(struct config *config)
+{
+	config_set_defaults(config);
+	config->tracker.max_recent_callers = 100;
+	config->tracker.max_call_seconds = 600;
+	config->tracker.max_open_calls = 100;
+}
+
+static void test_restore_anywhere_same_state(void **state)
+{
+	struct config config;
+	(void)state;
+
+	restore_anywhere_config(&config);
+	restore_anywhere(&config, NULL);
+}
+
+/* The same with a reload halfway that shrinks the table (200 to 100), shortens the lateness
+ * and lengthens the window (rev12c's probe). */
+static void test_restore_anywhere_across_a_reload_same_state(void **state)
+{
+	struct config config, reloaded;
+	(void)state;
+
+	restore_anywhere_config(&config);
+	config.tracker.max_recent_callers = 200;
+	reloaded = config;
+	reloaded.tracker.max_recent_callers = 100; /* the least the parser takes */
+	reloaded.tracker.allowed_lateness_seconds = 300;
+	reloaded.detector.repeat_window_seconds = 600;
+	restore_anywhere(&config, &reloaded);
 }
 
 #define ACK_TS INT64_C(1795939475250) /* 2026-11-29T08:04:35.250Z, the daemon's clock */
@@ -1375,6 +1417,7 @@ int main(void)
 		cmocka_unit_test(test_lost_end_keeps_one_window),
 		cmocka_unit_test(test_silent_source_holds_hangups_no_longer_than_a_call),
 		cmocka_unit_test(test_restore_anywhere_same_state),
+		cmocka_unit_test(test_restore_anywhere_across_a_reload_same_state),
 		cmocka_unit_test_setup_teardown(test_ack_and_board, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_control_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_silent_system_alert, setup, teardown),
