@@ -624,6 +624,21 @@ static void count_callers_limit_alert(const struct alert *alert, const char *jso
 		(*(int *)ctx)++;
 }
 
+
+/* count premature hangups (3 s) from cad-a, one a minute from first_minute after SHIFT_T0,
+ * each of its own number, op-a and op-b in turn. */
+static void hangups_a_minute(struct engine *engine, int first_minute, int count)
+{
+	char call_id[16], ani[16];
+
+	for (int i = 0; i < count; i++) {
+		int64_t start_ms = SHIFT_T0 + (first_minute + i) * MINUTE_MS;
+		snprintf(call_id, sizeof(call_id), "h%d", i);
+		snprintf(ani, sizeof(ani), "5045551%03d", i);
+		call_from(engine, "cad-a", call_id, ani, i % 2 ? "op-a" : "op-b", start_ms,
+			  start_ms + 3000, false);
+	}
+}
 /* One call whose call_end was lost (started at 08:00) keeps only the hangups whose window holds
  * its start: with max_recent_callers 100, 200 premature hangups of distinct numbers one a
  * minute from 08:01 (none redialed) leave the stale ones forgotten, nothing evicted, no limit
@@ -633,7 +648,6 @@ static void test_lost_end_keeps_one_window(void **state)
 {
 	struct config config;
 	struct engine *engine;
-	char call_id[16], ani[16];
 	int limit_alerts = 0;
 	(void)state;
 
@@ -645,13 +659,7 @@ static void test_lost_end_keeps_one_window(void **state)
 		  "{\"type\":\"call_start\",\"call_id\":\"lost\",\"ts\":%" PRId64
 		  ",\"operator\":\"op-z\",\"ani\":\"5045550000\"}",
 		  SHIFT_T0);
-	for (int i = 0; i < 200; i++) {
-		int64_t start_ms = SHIFT_T0 + (1 + i) * MINUTE_MS;
-		snprintf(call_id, sizeof(call_id), "h%d", i);
-		snprintf(ani, sizeof(ani), "5045551%03d", i);
-		call_from(engine, "cad-a", call_id, ani, i % 2 ? "op-a" : "op-b", start_ms,
-			  start_ms + 3000, false);
-	}
+	hangups_a_minute(engine, 1, 200);
 	engine_flush(engine);
 	assert_int_equal(engine_stats(engine)->detector.premature, 200);
 	assert_int_equal(engine_stats(engine)->detector.callers_evicted, 0);
@@ -667,7 +675,6 @@ static void silent_source_run(uint32_t max_call_seconds, uint64_t *evicted, int 
 {
 	struct config config;
 	struct engine *engine;
-	char call_id[16], ani[16];
 
 	config_set_defaults(&config);
 	config.tracker.max_recent_callers = 100;
@@ -677,13 +684,7 @@ static void silent_source_run(uint32_t max_call_seconds, uint64_t *evicted, int 
 	assert_non_null(engine);
 	call_from(engine, "cad-standby", "s0", "5045559999", "op-s", SHIFT_T0, SHIFT_T0 + 60000,
 		  true);
-	for (int i = 0; i < 300; i++) {
-		int64_t start_ms = SHIFT_T0 + (2 + i) * MINUTE_MS;
-		snprintf(call_id, sizeof(call_id), "h%d", i);
-		snprintf(ani, sizeof(ani), "5045551%03d", i);
-		call_from(engine, "cad-a", call_id, ani, i % 2 ? "op-a" : "op-b", start_ms,
-			  start_ms + 3000, false);
-	}
+	hangups_a_minute(engine, 2, 300);
 	engine_flush(engine);
 	assert_int_equal(engine_stats(engine)->detector.premature, 300);
 	*evicted = engine_stats(engine)->detector.callers_evicted;
