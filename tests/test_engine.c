@@ -624,7 +624,6 @@ static void count_callers_limit_alert(const struct alert *alert, const char *jso
 		(*(int *)ctx)++;
 }
 
-
 /* count premature hangups (3 s) from cad-a, one a minute from first_minute after SHIFT_T0,
  * each of its own number, op-a and op-b in turn. */
 static void hangups_a_minute(struct engine *engine, int first_minute, int count)
