@@ -493,7 +493,7 @@ static void remember_100_callers(struct fixture *f)
 static void feed_hangups(struct fixture *f, const char *prefix, int number_from, int count,
 			 int64_t first_ms, int64_t step_ms)
 {
-	char call_id[16], ani[16];
+	char call_id[32], ani[32];
 
 	for (int i = 0; i < count; i++) {
 		int64_t start_ms = first_ms + i * step_ms;
@@ -628,7 +628,7 @@ static void count_callers_limit_alert(const struct alert *alert, const char *jso
  * each of its own number, op-a and op-b in turn. */
 static void hangups_a_minute(struct engine *engine, int first_minute, int count)
 {
-	char call_id[16], ani[16];
+	char call_id[32], ani[32];
 
 	for (int i = 0; i < count; i++) {
 		int64_t start_ms = SHIFT_T0 + (first_minute + i) * MINUTE_MS;
