@@ -443,34 +443,41 @@ static void test_short_redial_marks_nothing(void **state)
 	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
 }
 
-/* A call of call_id from ani to operator_id, started at start_ms and ended end_ms by whom; an
- * incident at start_ms + 10 s when real (not premature). start_ms INT64_MIN: its end alone,
- * end_ms INT64_MIN: its start alone. */
-static void feed_ani_call(struct fixture *f, const char *call_id, const char *ani,
-			  const char *operator_id, int64_t start_ms, int64_t end_ms, bool real)
+/* A line from source (a hello's name; NULL: none) that the engine takes. */
+static void feed_from(struct engine *engine, const char *source, const char *fmt, ...)
 {
 	char line[256];
+	struct engine_verdict verdict;
+	va_list ap;
 
-	if (start_ms != INT64_MIN) {
-		snprintf(line, sizeof(line),
-			 "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":%" PRId64 ","
-			 "\"operator\":\"%s\",\"ani\":\"%s\"}",
-			 call_id, start_ms, operator_id, ani);
-		assert_int_equal(feed(f, line), EVENT_OK);
-	}
-	if (real && start_ms != INT64_MIN) {
-		snprintf(line, sizeof(line),
-			 "{\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%" PRId64 "}",
-			 call_id, start_ms + 10000);
-		assert_int_equal(feed(f, line), EVENT_OK);
-	}
-	if (end_ms != INT64_MIN) {
-		snprintf(line, sizeof(line),
-			 "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%" PRId64 ","
-			 "\"released_by\":\"%s\"}",
-			 call_id, end_ms, real ? "caller" : "operator");
-		assert_int_equal(feed(f, line), EVENT_OK);
-	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	engine_process(engine, source, line, strlen(line), &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+}
+
+/* A call of call_id from ani to operator_id, sent by source (NULL: no name), started at
+ * start_ms and ended end_ms by whom; an incident at start_ms + 10 s when real (not premature).
+ * start_ms INT64_MIN: its end alone, end_ms INT64_MIN: its start alone. */
+static void call_from(struct engine *engine, const char *source, const char *call_id,
+		      const char *ani, const char *operator_id, int64_t start_ms, int64_t end_ms,
+		      bool real)
+{
+	if (start_ms != INT64_MIN)
+		feed_from(engine, source,
+			  "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":%" PRId64
+			  ",\"operator\":\"%s\",\"ani\":\"%s\"}",
+			  call_id, start_ms, operator_id, ani);
+	if (real && start_ms != INT64_MIN)
+		feed_from(engine, source,
+			  "{\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%" PRId64 "}", call_id,
+			  start_ms + 10000);
+	if (end_ms != INT64_MIN)
+		feed_from(engine, source,
+			  "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%" PRId64
+			  ",\"released_by\":\"%s\"}",
+			  call_id, end_ms, real ? "caller" : "operator");
 }
 
 #define MINUTE_MS INT64_C(60000)
@@ -489,9 +496,9 @@ static void remember_100_callers(struct fixture *f)
 }
 
 /* count premature hangups to op-3 of numbers 5045552000 + number_from on, one every step_ms
- * from first_ms (ids "<prefix><n>"), each 3 s long. */
-static void feed_hangups(struct fixture *f, const char *prefix, int number_from, int count,
-			 int64_t first_ms, int64_t step_ms)
+ * from first_ms (ids "<prefix><n>"), each 3 s long, sent by source (NULL: no name). */
+static void feed_hangups(struct engine *engine, const char *source, const char *prefix,
+			 int number_from, int count, int64_t first_ms, int64_t step_ms)
 {
 	char call_id[32], ani[32];
 
@@ -499,7 +506,7 @@ static void feed_hangups(struct fixture *f, const char *prefix, int number_from,
 		int64_t start_ms = first_ms + i * step_ms;
 		snprintf(call_id, sizeof(call_id), "%s%d", prefix, i);
 		snprintf(ani, sizeof(ani), "504555%04d", 2000 + number_from + i);
-		feed_ani_call(f, call_id, ani, "op-3", start_ms, start_ms + 3000, false);
+		call_from(engine, source, call_id, ani, "op-3", start_ms, start_ms + 3000, false);
 	}
 }
 
@@ -517,17 +524,20 @@ static void test_open_redial_keeps_its_hangup(void **state)
 	struct fixture *f = *state;
 
 	remember_100_callers(f);
-	feed_hangups(f, "a", 100, 60, SHIFT_T0 - 60 * MINUTE_MS, 20000);
-	feed_ani_call(f, "x-hangup", "5045559999", "op-1", SHIFT_T0, SHIFT_T0 + 3000, false);
-	feed_ani_call(f, "x-redial", "5045559999", "op-2", SHIFT_T0 + MINUTE_MS, INT64_MIN, true);
-	feed_hangups(f, "b", 200, 45, SHIFT_T0 + 2 * MINUTE_MS, MINUTE_MS);
-	assert_int_equal(engine_stats(f->engine)->detector.called_back, 0);
-	feed_ani_call(f, "x-redial", "5045559999", "op-2", INT64_MIN, SHIFT_T0 + 47 * MINUTE_MS,
-		      true);
-	engine_flush(f->engine);
-	assert_int_equal(engine_stats(f->engine)->detector.premature, 106);
-	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
-	assert_int_equal(engine_stats(f->engine)->detector.callers_evicted, 0);
+	struct engine *engine = f->engine;
+
+	feed_hangups(engine, NULL, "a", 100, 60, SHIFT_T0 - 60 * MINUTE_MS, 20000);
+	call_from(engine, NULL, "x-hangup", "5045559999", "op-1", SHIFT_T0, SHIFT_T0 + 3000, false);
+	call_from(engine, NULL, "x-redial", "5045559999", "op-2", SHIFT_T0 + MINUTE_MS, INT64_MIN,
+		  true);
+	feed_hangups(engine, NULL, "b", 200, 45, SHIFT_T0 + 2 * MINUTE_MS, MINUTE_MS);
+	assert_int_equal(engine_stats(engine)->detector.called_back, 0);
+	call_from(engine, NULL, "x-redial", "5045559999", "op-2", INT64_MIN,
+		  SHIFT_T0 + 47 * MINUTE_MS, true);
+	engine_flush(engine);
+	assert_int_equal(engine_stats(engine)->detector.premature, 106);
+	assert_int_equal(engine_stats(engine)->detector.called_back, 1);
+	assert_int_equal(engine_stats(engine)->detector.callers_evicted, 0);
 }
 
 /* An open call keeps the hangups whose window holds its start, and those only, through laps of
@@ -541,49 +551,21 @@ static void test_long_redial_keeps_its_hangup(void **state)
 	struct fixture *f = *state;
 
 	remember_100_callers(f);
-	feed_ani_call(f, "x-hangup", "5045559999", "op-1", SHIFT_T0, SHIFT_T0 + 3000, false);
-	feed_ani_call(f, "x-redial", "5045559999", "op-2", SHIFT_T0 + MINUTE_MS, INT64_MIN, true);
-	feed_hangups(f, "b", 0, 600, SHIFT_T0 + 2 * MINUTE_MS, 15000);
-	feed_ani_call(f, "x-redial", "5045559999", "op-2", INT64_MIN, SHIFT_T0 + 160 * MINUTE_MS,
-		      true);
-	engine_flush(f->engine);
-	assert_int_equal(engine_stats(f->engine)->detector.premature, 601);
-	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
-	assert_int_equal(engine_stats(f->engine)->detector.callers_evicted, 0);
+	struct engine *engine = f->engine;
+
+	call_from(engine, NULL, "x-hangup", "5045559999", "op-1", SHIFT_T0, SHIFT_T0 + 3000, false);
+	call_from(engine, NULL, "x-redial", "5045559999", "op-2", SHIFT_T0 + MINUTE_MS, INT64_MIN,
+		  true);
+	feed_hangups(engine, NULL, "b", 0, 600, SHIFT_T0 + 2 * MINUTE_MS, 15000);
+	call_from(engine, NULL, "x-redial", "5045559999", "op-2", INT64_MIN,
+		  SHIFT_T0 + 160 * MINUTE_MS, true);
+	engine_flush(engine);
+	assert_int_equal(engine_stats(engine)->detector.premature, 601);
+	assert_int_equal(engine_stats(engine)->detector.called_back, 1);
+	assert_int_equal(engine_stats(engine)->detector.callers_evicted, 0);
 }
 
-/* A line from source (a hello's name) that the engine takes. */
-static void feed_from(struct engine *engine, const char *source, const char *fmt, ...)
-{
-	char line[256];
-	struct engine_verdict verdict;
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	engine_process(engine, source, line, strlen(line), &verdict);
-	assert_int_equal(verdict.reject, EVENT_OK);
-}
-
-/* A whole call from source, as feed_ani_call's. */
-static void call_from(struct engine *engine, const char *source, const char *call_id,
-		      const char *ani, const char *operator_id, int64_t start_ms, int64_t end_ms,
-		      bool real)
-{
-	feed_from(engine, source,
-		  "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":%" PRId64
-		  ",\"operator\":\"%s\",\"ani\":\"%s\"}",
-		  call_id, start_ms, operator_id, ani);
-	if (real)
-		feed_from(engine, source,
-			  "{\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%" PRId64 "}", call_id,
-			  start_ms + 10000);
-	feed_from(engine, source,
-		  "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%" PRId64
-		  ",\"released_by\":\"%s\"}",
-		  call_id, end_ms, real ? "caller" : "operator");
-}
 
 /* A source far behind the center (a backlog after an outage) is judged on its own, and its
  * redial still marks its hangup: cad-b has a real call at 07:58-07:59, cad-a completes one at
@@ -624,20 +606,6 @@ static void count_callers_limit_alert(const struct alert *alert, const char *jso
 		(*(int *)ctx)++;
 }
 
-/* count premature hangups (3 s) from cad-a, one a minute from first_minute after SHIFT_T0,
- * each of its own number, op-a and op-b in turn. */
-static void hangups_a_minute(struct engine *engine, int first_minute, int count)
-{
-	char call_id[32], ani[32];
-
-	for (int i = 0; i < count; i++) {
-		int64_t start_ms = SHIFT_T0 + (first_minute + i) * MINUTE_MS;
-		snprintf(call_id, sizeof(call_id), "h%d", i);
-		snprintf(ani, sizeof(ani), "5045551%03d", i);
-		call_from(engine, "cad-a", call_id, ani, i % 2 ? "op-a" : "op-b", start_ms,
-			  start_ms + 3000, false);
-	}
-}
 /* One call whose call_end was lost (started at 08:00) keeps only the hangups whose window holds
  * its start: with max_recent_callers 100, 200 premature hangups of distinct numbers one a
  * minute from 08:01 (none redialed) leave the stale ones forgotten, nothing evicted, no limit
@@ -658,7 +626,8 @@ static void test_lost_end_keeps_one_window(void **state)
 		  "{\"type\":\"call_start\",\"call_id\":\"lost\",\"ts\":%" PRId64
 		  ",\"operator\":\"op-z\",\"ani\":\"5045550000\"}",
 		  SHIFT_T0);
-	hangups_a_minute(engine, 1, 200);
+	/* numbers 5045551000 on, one a minute */
+	feed_hangups(engine, "cad-a", "h", -1000, 200, SHIFT_T0 + MINUTE_MS, MINUTE_MS);
 	engine_flush(engine);
 	assert_int_equal(engine_stats(engine)->detector.premature, 200);
 	assert_int_equal(engine_stats(engine)->detector.callers_evicted, 0);
@@ -683,7 +652,8 @@ static void silent_source_run(uint32_t max_call_seconds, uint64_t *evicted, int 
 	assert_non_null(engine);
 	call_from(engine, "cad-standby", "s0", "5045559999", "op-s", SHIFT_T0, SHIFT_T0 + 60000,
 		  true);
-	hangups_a_minute(engine, 2, 300);
+	feed_hangups(engine, "cad-a", "h", -1000, 300, SHIFT_T0 + 2 * MINUTE_MS,
+		     MINUTE_MS);
 	engine_flush(engine);
 	assert_int_equal(engine_stats(engine)->detector.premature, 300);
 	*evicted = engine_stats(engine)->detector.callers_evicted;
