@@ -622,10 +622,7 @@ static void test_lost_end_keeps_one_window(void **state)
 	config.tracker.max_recent_callers = 100;
 	engine = engine_new(&config, count_callers_limit_alert, &limit_alerts);
 	assert_non_null(engine);
-	feed_from(engine, "cad-a",
-		  "{\"type\":\"call_start\",\"call_id\":\"lost\",\"ts\":%" PRId64
-		  ",\"operator\":\"op-z\",\"ani\":\"5045550000\"}",
-		  SHIFT_T0);
+	call_from(engine, "cad-a", "lost", "5045550000", "op-z", SHIFT_T0, INT64_MIN, false);
 	/* numbers 5045551000 on, one a minute */
 	feed_hangups(engine, "cad-a", "h", -1000, 200, SHIFT_T0 + MINUTE_MS, MINUTE_MS);
 	engine_flush(engine);
