@@ -1990,6 +1990,26 @@ static void test_upgrade_recount_counts_the_cap(void **state)
 	finish(&f);
 }
 
+/* f's snapshot restored with the next malloc of fail_bytes failing: refused for want of memory
+ * (that allocation the one that failed), not as damage; the same bytes then read. */
+static void expect_restore_without_memory(struct fixture *f, const struct config *config,
+					  size_t fail_bytes)
+{
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *restored;
+
+	engine_snapshot(f->engine, &w);
+	fail_malloc_bytes = fail_bytes;
+	assert_null(engine_restore(w.data, w.len, config, NULL, NULL, why, sizeof(why)));
+	assert_int_equal(fail_malloc_bytes, 0);
+	assert_string_equal(why, "out of memory reading the snapshot");
+	assert_non_null(restored = engine_restore(w.data, w.len, config, NULL, NULL, why,
+						  sizeof(why)));
+	engine_free(restored);
+	free(w.data);
+}
+
 /* No memory to list the reorder buffer's events at a restore is not a damaged snapshot
  * (rev10c C3): fill_reused_waiting's snapshot, its list of c1's 4 events waiting failing, is
  * refused as "out of memory reading the snapshot"; the same bytes are then read. Before,
@@ -1998,22 +2018,11 @@ static void test_restore_without_memory_is_no_damage(void **state)
 {
 	struct config config = flood_config();
 	struct fixture f;
-	struct codec_writer w = {0};
-	char why[ENGINE_WHY_MAX] = "";
-	struct engine *restored;
 	(void)state;
 
 	start(&f, &config);
 	fill_reused_waiting(&f);
-	engine_snapshot(f.engine, &w);
-	fail_malloc_bytes = 4 * sizeof(struct binding_waiting);
-	assert_null(engine_restore(w.data, w.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_int_equal(fail_malloc_bytes, 0);
-	assert_string_equal(why, "out of memory reading the snapshot");
-	assert_non_null(restored = engine_restore(w.data, w.len, &config, NULL, NULL, why,
-						  sizeof(why)));
-	engine_free(restored);
-	free(w.data);
+	expect_restore_without_memory(&f, &config, 4 * sizeof(struct binding_waiting));
 	finish(&f);
 }
 
@@ -3742,9 +3751,6 @@ static void test_call_text_without_memory_at_restore_is_no_damage(void **state)
 	static const char id[] = "c-012345678901234567890123456789012345678901234567";
 	struct config config = flood_config();
 	struct fixture f;
-	struct codec_writer w = {0};
-	char why[ENGINE_WHY_MAX] = "";
-	struct engine *restored;
 	(void)state;
 
 	start(&f, &config);
@@ -3753,13 +3759,7 @@ static void test_call_text_without_memory_at_restore_is_no_damage(void **state)
 			      "\"released_by\":\"caller\"}", id, at(0, 0)), EVENT_OK);
 	engine_flush(f.engine);
 	assert_int_equal(engine_stats(f.engine)->open_calls, 1);
-	engine_snapshot(f.engine, &w);
-	fail_malloc_bytes = sizeof(id);
-	restored = engine_restore(w.data, w.len, &config, NULL, NULL, why, sizeof(why));
-	assert_int_equal(fail_malloc_bytes, 0);
-	assert_null(restored);
-	assert_string_equal(why, "out of memory reading the snapshot");
-	free(w.data);
+	expect_restore_without_memory(&f, &config, sizeof(id));
 	finish(&f);
 }
 
@@ -3769,9 +3769,6 @@ static void test_owner_text_without_memory_at_restore_is_no_damage(void **state)
 {
 	struct config config = flood_config();
 	struct fixture f;
-	struct codec_writer w = {0};
-	char why[ENGINE_WHY_MAX] = "";
-	struct engine *restored;
 	(void)state;
 
 	start(&f, &config);
@@ -3781,13 +3778,7 @@ static void test_owner_text_without_memory_at_restore_is_no_damage(void **state)
 	/* DEMO-000001 waits for cad-west: the tracker has no text of it */
 	assert_int_equal(engine_stats(f.engine)->open_calls, 1);
 	assert_int_equal(engine_stats(f.engine)->binding.calls, 2);
-	engine_snapshot(f.engine, &w);
-	fail_malloc_bytes = sizeof("DEMO-000001") + sizeof("cad-center");
-	restored = engine_restore(w.data, w.len, &config, NULL, NULL, why, sizeof(why));
-	assert_int_equal(fail_malloc_bytes, 0);
-	assert_null(restored);
-	assert_string_equal(why, "out of memory reading the snapshot");
-	free(w.data);
+	expect_restore_without_memory(&f, &config, sizeof("DEMO-000001") + sizeof("cad-center"));
 	finish(&f);
 }
 
