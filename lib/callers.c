@@ -248,16 +248,10 @@ int callers_load(struct callers *callers, struct codec_reader *reader, uint32_t 
  * them. */
 void callers_save_sweep(const struct callers *callers, struct codec_writer *writer)
 {
-	codec_put_u32(writer, callers->table.mask + 1);
-	codec_put_u32(writer, callers->sweep_home);
+	table_save_sweep(&callers->table, callers->sweep_home, writer);
 }
 
 int callers_load_sweep(struct callers *callers, struct codec_reader *reader)
 {
-	uint32_t slots = codec_get_u32(reader);
-
-	callers->sweep_home = codec_get_u32(reader);
-	if (reader->failed || callers->sweep_home >= slots)
-		return -EINVAL;
-	return table_reserve(&callers->table, slots); /* -ENOMEM: no damage */
+	return table_load_sweep(&callers->table, &callers->sweep_home, reader);
 }

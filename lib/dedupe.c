@@ -169,24 +169,17 @@ static int get_seen(void *entry, uint64_t *hash, struct codec_reader *reader, vo
  * the sweep's steps follow it. */
 void dedupe_save(const struct dedupe *dedupe, struct codec_writer *writer)
 {
-	codec_put_u32(writer, dedupe->table.mask + 1);
-	codec_put_u32(writer, dedupe->sweep_home);
+	table_save_sweep(&dedupe->table, dedupe->sweep_home, writer);
 	codec_put_u64(writer, dedupe->evicted);
 	table_save_entries(&dedupe->table, writer, put_seen, NULL);
 }
 
 int dedupe_load(struct dedupe *dedupe, struct codec_reader *reader)
 {
-	uint32_t slots = codec_get_u32(reader);
+	int rc = table_load_sweep(&dedupe->table, &dedupe->sweep_home, reader);
 
-	dedupe->sweep_home = codec_get_u32(reader);
-	dedupe->evicted = codec_get_u64(reader);
-	if (reader->failed)
-		return -EINVAL;
-	int rc = table_reserve(&dedupe->table, slots);
 	if (rc != 0)
-		return rc; /* -EINVAL: not a size the table has; -ENOMEM */
-	if (dedupe->sweep_home >= slots)
-		return -EINVAL;
+		return rc; /* -ENOMEM: no damage */
+	dedupe->evicted = codec_get_u64(reader);
 	return table_load_entries(&dedupe->table, reader, get_seen, NULL);
 }

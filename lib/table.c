@@ -637,6 +637,22 @@ int table_reserve(struct table *table, uint32_t slots)
 	return slots == table->mask + 1 ? 0 : rehash(table, slots);
 }
 
+void table_save_sweep(const struct table *table, uint32_t cursor, struct codec_writer *writer)
+{
+	codec_put_u32(writer, table->mask + 1);
+	codec_put_u32(writer, cursor);
+}
+
+int table_load_sweep(struct table *table, uint32_t *cursor, struct codec_reader *reader)
+{
+	uint32_t slots = codec_get_u32(reader);
+
+	*cursor = codec_get_u32(reader);
+	if (reader->failed || *cursor >= slots)
+		return -EINVAL;
+	return table_reserve(table, slots);
+}
+
 int table_load_entries(struct table *table, struct codec_reader *reader, table_get_fn *get,
 		       void *ctx)
 {

@@ -490,6 +490,13 @@ void table_save_entries(const struct table *table, struct codec_writer *writer, 
  * -ENOMEM. */
 int table_reserve(struct table *table, uint32_t slots);
 
+/** A stepped sweep's position, the table's size with its cursor: [u32 slots][u32 cursor] (how
+ * far the sweep steps depends on the size, so a restored table takes the size saved). */
+void table_save_sweep(const struct table *table, uint32_t cursor, struct codec_writer *writer);
+/** Read what table_save_sweep wrote into *cursor and give the table that size
+ * (table_reserve): 0, -EINVAL (a cursor past the size, a size it cannot take) or -ENOMEM. */
+int table_load_sweep(struct table *table, uint32_t *cursor, struct codec_reader *reader);
+
 /** Insert what table_save_entries wrote into an empty table; -EINVAL when the count exceeds
  * max_count or get refuses an entry, -ENOMEM when get or the table has no memory. */
 int table_load_entries(struct table *table, struct codec_reader *reader, table_get_fn *get,
