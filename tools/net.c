@@ -3,6 +3,7 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -19,6 +20,24 @@
 #include <openssl/x509v3.h>
 
 #define NET_RETRY_PAUSE_NS (100 * 1000 * 1000)
+
+/* A port given as a number must be one, 1 to 65535: getaddrinfo takes "99999" as 34463. A
+ * service name ("https") is left to getaddrinfo. */
+static bool port_number_fits(const char *port)
+{
+	unsigned long number = 0;
+
+	if (!isdigit((unsigned char)port[0]))
+		return true;
+	for (const char *c = port; *c; c++) {
+		if (!isdigit((unsigned char)*c))
+			return false;
+		number = number * 10 + (unsigned long)(*c - '0');
+		if (number > 65535)
+			return false;
+	}
+	return number > 0;
+}
 
 int net_split_host_port(const char *address, char *host, size_t host_size, char *port,
 			size_t port_size)
@@ -41,7 +60,7 @@ int net_split_host_port(const char *address, char *host, size_t host_size, char 
 	memcpy(host, host_start, host_len);
 	host[host_len] = '\0';
 	memcpy(port, colon + 1, port_len + 1);
-	return 0;
+	return port_number_fits(port) ? 0 : -1;
 }
 
 static double monotonic_seconds(void)
