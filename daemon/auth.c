@@ -237,6 +237,18 @@ static int gather_tokens(const struct config *config, struct config_token **toke
 	return rc;
 }
 
+size_t auth_config_tokens(const struct config *config)
+{
+	struct config_token *tokens = NULL;
+	struct config_errors errors = { 0 };
+	size_t count = 0;
+
+	if (gather_tokens(config, &tokens, &count, &errors) < 0)
+		count = 0;
+	free(tokens);
+	return count;
+}
+
 /* ---- listen addresses: loopback, or protected ----------------------------------------- */
 
 static bool ipv4_loopback(const struct in_addr *address)

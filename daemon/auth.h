@@ -178,6 +178,12 @@ int auth_parse_tokens_file(const char *text, size_t len, const char *filename,
 int auth_check_config(const struct config *config, struct config_errors *errors);
 
 /**
+ * How many tokens config gives (auth.tokens and auth.tokens_file), for auth_check_socket on a
+ * configuration auth_check_config passed; 0 when the file cannot be read.
+ */
+size_t auth_config_tokens(const struct config *config);
+
+/**
  * The same rule for a socket passed by systemd for key ("feed.listen", "alerts.listen"), with
  * tokens configured: 0, or -EADDRNOTAVAIL with the reason in why.
  */

@@ -902,6 +902,58 @@ static bool cadmond_budget_spent(void *ctx, unsigned *unchecked_lines)
 	return cadmond->feeds && feed_server_budget_spent(cadmond->feeds, unchecked_lines);
 }
 
+/* Sockets from systemd get the rule of listen addresses: loopback unless protected. */
+static int check_sockets(const struct config *config, size_t tokens, const int *fds,
+			 size_t count, const char *key, const char *name, char *why,
+			 size_t why_size)
+{
+	for (size_t i = 0; i < count; i++)
+		if (auth_check_socket(config, tokens, fds[i], key, name, why, why_size) < 0)
+			return -1;
+	return 0;
+}
+
+static int cadmond_check_activation(const struct cadmond *cadmond,
+				    const struct activation *activation, char *why, size_t why_size)
+{
+	const struct config *config = &cadmond->config;
+	size_t tokens = auth_stats(cadmond->auth)->tokens;
+
+	if (check_sockets(config, tokens, activation->feed_fds, activation->feed_count,
+			  "feed.listen", ACTIVATION_FEED_NAME, why, why_size) < 0 ||
+	    check_sockets(config, tokens, activation->alert_fds, activation->alert_count,
+			  "alerts.listen", ACTIVATION_ALERTS_NAME, why, why_size) < 0)
+		return -1;
+	return 0;
+}
+
+/* A reload keeps systemd's sockets, so next must still protect those beyond loopback: without
+ * this, a reload that left no token (or turned require_client_certificate off) opened them. */
+static int check_inherited(const struct listener *listener, const struct config *next,
+			   size_t tokens, const char *key, const char *name, char *why,
+			   size_t why_size)
+{
+	int fds[CONFIG_MAX_LISTEN];
+
+	if (!listener || !listener_is_inherited(listener))
+		return 0;
+	return check_sockets(next, tokens, fds, listener_fds(listener, fds, CONFIG_MAX_LISTEN),
+			     key, name, why, why_size);
+}
+
+static int cadmond_check_inherited(const struct cadmond *cadmond, const struct config *next,
+				   char *why, size_t why_size)
+{
+	size_t tokens = auth_config_tokens(next);
+
+	if (check_inherited(cadmond->feed_listener, next, tokens, "feed.listen",
+			    ACTIVATION_FEED_NAME, why, why_size) < 0 ||
+	    check_inherited(cadmond->alert_listener, next, tokens, "alerts.listen",
+			    ACTIVATION_ALERTS_NAME, why, why_size) < 0)
+		return -1;
+	return 0;
+}
+
 /* Listeners a reload switches to; NULL where the addresses stay as they are. */
 struct cadmond_rebind {
 	struct listener *feeds;
@@ -990,7 +1042,8 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 
 	struct tls_context *tls_context = NULL;
 
-	if (feed_mapping_of(next, &feed_mapping, &feed_zone, why, why_size) < 0)
+	if (cadmond_check_inherited(cadmond, next, why, why_size) < 0 ||
+	    feed_mapping_of(next, &feed_mapping, &feed_zone, why, why_size) < 0)
 		return -1;
 	free(feed_zone); /* loaded to be sure it can be; loaded again once the reload is sure */
 	if (cadmond->tls && !(tls_context = tls_context_new(next, why, why_size)))
@@ -1262,24 +1315,6 @@ static struct listener *cadmond_listen(struct cadmond *cadmond, const int *inher
 		count == 1 ? "socket" : "sockets");
 	return listener_new_inherited(cadmond->base, inherited_fds, count, role, log_interval,
 				      on_accept, cadmond, why, why_size);
-}
-
-/* Sockets from systemd get the rule of listen addresses: loopback unless protected. */
-static int cadmond_check_activation(const struct cadmond *cadmond,
-				    const struct activation *activation, char *why, size_t why_size)
-{
-	const struct config *config = &cadmond->config;
-	size_t tokens = auth_stats(cadmond->auth)->tokens;
-
-	for (size_t i = 0; i < activation->feed_count; i++)
-		if (auth_check_socket(config, tokens, activation->feed_fds[i], "feed.listen",
-				      ACTIVATION_FEED_NAME, why, why_size) < 0)
-			return -1;
-	for (size_t i = 0; i < activation->alert_count; i++)
-		if (auth_check_socket(config, tokens, activation->alert_fds[i], "alerts.listen",
-				      ACTIVATION_ALERTS_NAME, why, why_size) < 0)
-			return -1;
-	return 0;
 }
 
 /* Listen for feeds and subscribers: on sockets from systemd (socket activation) where it

@@ -865,6 +865,54 @@ static void test_activated_socket_checked(void **state)
 	harness_cleanup(&h);
 }
 
+/* systemd's sockets stay across a reload, so the reload is checked against them too: with
+ * the alert port's socket on every interface (TLS and tokens), a file left with no token is
+ * refused and the tokens stay. */
+static void test_reload_keeps_activated_socket_protected(void **state)
+{
+	const char *script = getenv("CADMON_MAKE_CERTS");
+	struct harness h = { 0 };
+	struct sockaddr_in address = { .sin_family = AF_INET,
+				       .sin_addr.s_addr = htonl(INADDR_ANY) };
+	socklen_t len = sizeof address;
+	char certs[PATH_MAX], command[2 * PATH_MAX], tls[4 * PATH_MAX], extra[8 * PATH_MAX];
+	struct harness_options options = { .alerts_yaml = "  tls: true\n", .alerts_tls = true };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	(void)state;
+
+	assert_non_null(script);
+	assert_int_equal(harness_temp_dir("certs", certs), 0);
+	snprintf(command, sizeof command, "sh '%s' '%s' >/dev/null 2>&1", script, certs);
+	assert_int_equal(system(command), 0);
+	snprintf(tls, sizeof tls,
+		 "tls: {certificate: \"%s/server.pem\", key: \"%s/server.key\"}\n", certs,
+		 certs);
+	snprintf(extra, sizeof extra, "%s" TOKENS_YAML, tls);
+	options.extra_yaml = extra;
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
+	h.alerts_port = ntohs(address.sin_port); /* where the harness probes */
+	assert_int_equal(harness_pick_ports(&h.feed_port, 1), 0);
+	const struct harness_socket sockets[] = { { fd, "alerts" } };
+	assert_int_equal(harness_start_activated(&h, &options, sockets, 1), 0);
+	close(fd);
+
+	options.extra_yaml = tls;
+	assert_int_equal(harness_write_config(&h, &options), 0);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
+	expect_log_format(&h,
+			  "cadmond: error: configuration not reloaded: socket \"alerts\" from "
+			  "systemd (fd 3) listens on 0.0.0.0:%u, not a loopback address: " ALERTS_NEEDS
+			  "; keeping the running one\n",
+			  (unsigned)h.alerts_port);
+	expect_no_log(&h, "reload: auth: ");
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	harness_remove_tree(certs);
+}
+
 /* ---- the journal keeps full numbers, for the service only --------------------------------- */
 
 static void check_modes(const char *path, int *files)
@@ -936,6 +984,7 @@ int main(void)
 		cmocka_unit_test(test_loopback_only),
 		cmocka_unit_test(test_protected_listeners_accepted),
 		cmocka_unit_test(test_activated_socket_checked),
+		cmocka_unit_test(test_reload_keeps_activated_socket_protected),
 		cmocka_unit_test(test_journal_modes),
 	};
 
