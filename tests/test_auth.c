@@ -802,21 +802,29 @@ static void test_loopback_only(void **state)
 	unlink(config_path);
 }
 
-/* With TLS on each listener (mutual for feeds) and tokens, every address is accepted: -n
- * says so, and cadmond starts on the wildcard addresses (run for 2 s, then stopped). */
-static void test_protected_listeners_accepted(void **state)
+/* Test certificates (tests/tls/make-certs.sh) in a new temporary directory certs. */
+static void make_certs(char certs[PATH_MAX])
 {
 	const char *script = getenv("CADMON_MAKE_CERTS");
-	char certs[PATH_MAX], config_path[PATH_MAX], command[2 * PATH_MAX], yaml[4 * PATH_MAX];
-	struct harness_result result;
-	const char *const check[] = { "-n", "-c", config_path, NULL };
-	const char *const run[] = { "-c", config_path, NULL };
-	(void)state;
+	char command[2 * PATH_MAX + 64];
 
 	assert_non_null(script);
 	assert_int_equal(harness_temp_dir("certs", certs), 0);
 	snprintf(command, sizeof command, "sh '%s' '%s' >/dev/null 2>&1", script, certs);
 	assert_int_equal(system(command), 0);
+}
+
+/* With TLS on each listener (mutual for feeds) and tokens, every address is accepted: -n
+ * says so, and cadmond starts on the wildcard addresses (run for 2 s, then stopped). */
+static void test_protected_listeners_accepted(void **state)
+{
+	char certs[PATH_MAX], config_path[PATH_MAX], yaml[4 * PATH_MAX];
+	struct harness_result result;
+	const char *const check[] = { "-n", "-c", config_path, NULL };
+	const char *const run[] = { "-c", config_path, NULL };
+	(void)state;
+
+	make_certs(certs);
 	snprintf(yaml, sizeof yaml,
 		 "feed: {listen: \"0.0.0.0:0\", tls: true}\n"
 		 "alerts: {listen: \"[::]:0\", tls: true}\n"
@@ -870,20 +878,16 @@ static void test_activated_socket_checked(void **state)
  * refused and the tokens stay. */
 static void test_reload_keeps_activated_socket_protected(void **state)
 {
-	const char *script = getenv("CADMON_MAKE_CERTS");
 	struct harness h = { 0 };
 	struct sockaddr_in address = { .sin_family = AF_INET,
 				       .sin_addr.s_addr = htonl(INADDR_ANY) };
 	socklen_t len = sizeof address;
-	char certs[PATH_MAX], command[2 * PATH_MAX], tls[4 * PATH_MAX], extra[8 * PATH_MAX];
+	char certs[PATH_MAX], tls[4 * PATH_MAX], extra[8 * PATH_MAX];
 	struct harness_options options = { .alerts_yaml = "  tls: true\n", .alerts_tls = true };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	(void)state;
 
-	assert_non_null(script);
-	assert_int_equal(harness_temp_dir("certs", certs), 0);
-	snprintf(command, sizeof command, "sh '%s' '%s' >/dev/null 2>&1", script, certs);
-	assert_int_equal(system(command), 0);
+	make_certs(certs);
 	snprintf(tls, sizeof tls,
 		 "tls: {certificate: \"%s/server.pem\", key: \"%s/server.key\"}\n", certs,
 		 certs);

@@ -1299,13 +1299,26 @@ static void test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s(void **stat
 
 /* --- reload --- */
 
+/* After a refused reload: nothing was applied, and the running rule (4 calls) still fires on
+ * the shift. */
+static void expect_running_rule_kept(struct daemon_fixture *f)
+{
+	int subscriber, feed;
+
+	expect_no_log(&f->harness, "reload: ");
+	subscriber = connect_subscriber(f);
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	send_shift(feed, false);
+	expect_line(subscriber, shift_alert);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 /* A file with errors changes nothing, not even its valid parts: the rule of the rejected
  * file (5 calls) would not fire on the shift; the running one (4 calls) does. */
 static void test_reload_with_errors_keeps_running_config(void **state)
 {
 	struct daemon_fixture *f = *state;
 	const char *path = f->harness.config_path;
-	int subscriber, feed;
 
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	assert_int_equal(harness_write_file(path, "feed:\n"
@@ -1325,12 +1338,7 @@ static void test_reload_with_errors_keeps_running_config(void **state)
 		"cadmond: error: %s:4:3: alerts.bogus: unknown key\n"
 		"cadmond: error: configuration not reloaded: 2 errors; keeping the running one\n",
 		path, path);
-	expect_no_log(&f->harness, "reload: ");
-	subscriber = connect_subscriber(f);
-	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
-	send_shift(feed, false);
-	expect_line(subscriber, shift_alert);
-	assert_int_equal(harness_stop(&f->harness), 0);
+	expect_running_rule_kept(f);
 }
 
 /* A file emptied between two writes of a configuration tool is refused at a reload: the
@@ -1339,7 +1347,6 @@ static void test_reload_of_an_emptied_file_keeps_running_config(void **state)
 {
 	struct daemon_fixture *f = *state;
 	const char *path = f->harness.config_path;
-	int subscriber, feed;
 
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	assert_int_equal(harness_write_file(path, ""), 0);
@@ -1350,12 +1357,7 @@ static void test_reload_of_an_emptied_file_keeps_running_config(void **state)
 			  "cadmond: error: configuration not reloaded: 1 errors; keeping the running "
 			  "one\n",
 			  path);
-	expect_no_log(&f->harness, "reload: ");
-	subscriber = connect_subscriber(f);
-	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
-	send_shift(feed, false);
-	expect_line(subscriber, shift_alert);
-	assert_int_equal(harness_stop(&f->harness), 0);
+	expect_running_rule_kept(f);
 }
 
 static void test_reload_applies_subscriber_limit(void **state)
