@@ -2,7 +2,6 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "cadmond.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -182,24 +181,6 @@ int cadmond_read_file(const char *path, size_t max_bytes, char **text, size_t *l
 	return 0;
 }
 
-/* Whether text has anything but blanks and comment lines: a file truncated to nothing (a
- * configuration tool that empties it, then writes it) must not become every default at a
- * reload or a start. */
-static bool holds_yaml(const char *text)
-{
-	bool in_comment = false;
-
-	for (const char *c = text; *c; c++) {
-		if (*c == '\n')
-			in_comment = false;
-		else if (*c == '#' && !in_comment)
-			in_comment = true;
-		else if (!in_comment && !isspace((unsigned char)*c))
-			return true;
-	}
-	return false;
-}
-
 /* The configuration file's text, or the reason in errors. */
 static int read_config_file(const char *path, char **text, size_t *len,
 			    struct config_errors *errors)
@@ -215,7 +196,7 @@ static int read_config_file(const char *path, char **text, size_t *len,
 		snprintf(errors->message[0], CONFIG_ERROR_MAX, "%s: cannot read: %s", path,
 			 strerror(-rc));
 	}
-	if (rc == 0 && !holds_yaml(*text)) {
+	if (rc == 0 && config_holds_nothing(*text, *len)) {
 		snprintf(errors->message[0], CONFIG_ERROR_MAX,
 			 "%s: holds no configuration (empty, or only comments); without -c cadmond "
 			 "runs on its built-in defaults",

@@ -5086,6 +5086,30 @@ static void name_rules_in_errors(struct config_errors *errors, const struct conf
 		name_rule_in_error(errors->message[i], config);
 }
 
+bool config_holds_nothing(const char *text, size_t len)
+{
+	struct config_errors errors;
+	struct loader loader = { .filename = "(config)", .errors = &errors };
+	bool nothing = false;
+
+	memset(&errors, 0, sizeof errors);
+	if (!yaml_parser_initialize(&loader.parser))
+		return false;
+	yaml_parser_set_input_string(&loader.parser, (const unsigned char *)(text ? text : ""),
+				     text ? len : 0);
+	if (loader_next(&loader) && loader_next(&loader)) { /* stream start, document start */
+		if (loader.event.type == YAML_STREAM_END_EVENT)
+			nothing = true;
+		else if (loader_next(&loader) && scalar_is_null(&loader))
+			nothing = loader_next(&loader) && loader_next(&loader) &&
+				  loader.event.type == YAML_STREAM_END_EVENT;
+	}
+	if (loader.has_event)
+		yaml_event_delete(&loader.event);
+	yaml_parser_delete(&loader.parser);
+	return nothing;
+}
+
 /* Parse text into *parsed (defaults first), collecting errors; the loader keeps where each
  * value came from. */
 static void load(struct loader *loader, const char *text, size_t len, const char *filename,

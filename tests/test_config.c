@@ -3090,10 +3090,29 @@ static void test_diff_sources(void **state)
 			    "unlisted_sources: accept -> reject\n");
 }
 
+/* What config_parse would take as every default is no configuration; anything else, broken
+ * YAML included, is left to config_parse. */
+static void test_holds_nothing(void **state)
+{
+	static const char *const nothing[] = { "", " \n\n", "# only\n  # comments\n", "---\n",
+					       "---\n...\n", "# a\n---\n# b\n...\n",
+					       "--- ~\n", "null\n" };
+	static const char *const something[] = { "log:\n", "--- {}\n", "---\n...\n---\n",
+						 "'~'\n", "[\n", "--- []\n" };
+	(void)state;
+
+	for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++)
+		assert_true(config_holds_nothing(nothing[i], strlen(nothing[i])));
+	for (size_t i = 0; i < sizeof something / sizeof something[0]; i++)
+		assert_false(config_holds_nothing(something[i], strlen(something[i])));
+	assert_true(config_holds_nothing(NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_holds_nothing),
 		cmocka_unit_test(test_defaults_dump_fixture),
 		cmocka_unit_test(test_storm_usual_half_life_bound),
 		cmocka_unit_test(test_key_docs_match_shipped_file),

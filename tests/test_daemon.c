@@ -292,7 +292,9 @@ static void test_check_empty_file_is_an_error(void **state)
 	struct daemon_fixture *f = *state;
 	const char *path = f->harness.config_path;
 	const char *args[] = { "-n", "-c", path, NULL };
-	static const char *const texts[] = { "", "\n  \n", "# cadmon.yaml\n  # nothing yet\n" };
+	static const char *const texts[] = { "", "\n  \n", "# cadmon.yaml\n  # nothing yet\n",
+					     "---\n...\n", "# cadmon.yaml\n---\n# nothing\n...\n",
+					     "--- ~\n" };
 	struct harness_result result;
 	char expected[PATH_MAX + 256];
 
