@@ -874,17 +874,51 @@ static void test_activated_socket_checked(void **state)
 }
 
 /* systemd's sockets stay across a reload, so the reload is checked against them too: with
- * the alert port's socket on every interface (TLS and tokens), a file left with no token is
- * refused and the tokens stay. */
-static void test_reload_keeps_activated_socket_protected(void **state)
+ * systemd's socket name on every interface (started protected with options), a reload to
+ * reloaded is refused saying what the socket needs, and unchanged is not logged. */
+static void expect_reload_refused_on_activated(const char *name,
+					       const struct harness_options *options,
+					       const struct harness_options *reloaded,
+					       const char *needs, const char *unchanged)
 {
 	struct harness h = { 0 };
 	struct sockaddr_in address = { .sin_family = AF_INET,
 				       .sin_addr.s_addr = htonl(INADDR_ANY) };
 	socklen_t len = sizeof address;
+	bool alerts = strcmp(name, "alerts") == 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
+	uint16_t port = ntohs(address.sin_port);
+	/* where the harness probes: the activated socket, and a port picked for the other */
+	*(alerts ? &h.alerts_port : &h.feed_port) = port;
+	assert_int_equal(harness_pick_ports(alerts ? &h.feed_port : &h.alerts_port, 1), 0);
+	const struct harness_socket sockets[] = { { fd, name } };
+	assert_int_equal(harness_start_activated(&h, options, sockets, 1), 0);
+	close(fd);
+
+	assert_int_equal(harness_write_config(&h, reloaded), 0);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
+	expect_log_format(&h,
+			  "cadmond: error: configuration not reloaded: socket \"%s\" from "
+			  "systemd (fd 3) listens on 0.0.0.0:%u, not a loopback address: %s"
+			  "; keeping the running one\n",
+			  name, (unsigned)port, needs);
+	expect_no_log(&h, unchanged);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+/* The alert port's socket (TLS and tokens): a file left with no token is refused and the
+ * tokens stay. */
+static void test_reload_keeps_activated_socket_protected(void **state)
+{
 	char certs[PATH_MAX], tls[4 * PATH_MAX], extra[8 * PATH_MAX];
 	struct harness_options options = { .alerts_yaml = "  tls: true\n", .alerts_tls = true };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct harness_options reloaded = options;
 	(void)state;
 
 	make_certs(certs);
@@ -893,27 +927,30 @@ static void test_reload_keeps_activated_socket_protected(void **state)
 		 certs);
 	snprintf(extra, sizeof extra, "%s" TOKENS_YAML, tls);
 	options.extra_yaml = extra;
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-	assert_int_equal(listen(fd, 16), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
-	h.alerts_port = ntohs(address.sin_port); /* where the harness probes */
-	assert_int_equal(harness_pick_ports(&h.feed_port, 1), 0);
-	const struct harness_socket sockets[] = { { fd, "alerts" } };
-	assert_int_equal(harness_start_activated(&h, &options, sockets, 1), 0);
-	close(fd);
+	reloaded.extra_yaml = tls;
+	expect_reload_refused_on_activated("alerts", &options, &reloaded, ALERTS_NEEDS,
+					   "reload: auth: ");
+	harness_remove_tree(certs);
+}
 
-	options.extra_yaml = tls;
-	assert_int_equal(harness_write_config(&h, &options), 0);
-	assert_int_equal(harness_signal(&h, SIGHUP), 0);
-	expect_log_format(&h,
-			  "cadmond: error: configuration not reloaded: socket \"alerts\" from "
-			  "systemd (fd 3) listens on 0.0.0.0:%u, not a loopback address: " ALERTS_NEEDS
-			  "; keeping the running one\n",
-			  (unsigned)h.alerts_port);
-	expect_no_log(&h, "reload: auth: ");
-	assert_int_equal(harness_stop(&h), 0);
-	harness_cleanup(&h);
+/* The feed port's socket (mutual TLS): turning feed.require_client_certificate off (a
+ * reloadable key) is refused and the port keeps asking for certificates. */
+static void test_reload_keeps_activated_feed_certified(void **state)
+{
+	char certs[PATH_MAX], tls[4 * PATH_MAX];
+	struct harness_options options = { .feed_yaml = "  tls: true\n", .extra_yaml = tls };
+	struct harness_options reloaded = options;
+	(void)state;
+
+	make_certs(certs);
+	snprintf(tls, sizeof tls,
+		 "tls: {certificate: \"%s/server.pem\", key: \"%s/server.key\", client_ca: "
+		 "\"%s/ca.pem\"}\n",
+		 certs, certs, certs);
+	reloaded.feed_yaml = "  tls: true\n  require_client_certificate: false\n"
+			     "  source_binding: none\n";
+	expect_reload_refused_on_activated("feed", &options, &reloaded, FEED_NEEDS,
+					   "reload: feed.require_client_certificate");
 	harness_remove_tree(certs);
 }
 
@@ -989,6 +1026,7 @@ int main(void)
 		cmocka_unit_test(test_protected_listeners_accepted),
 		cmocka_unit_test(test_activated_socket_checked),
 		cmocka_unit_test(test_reload_keeps_activated_socket_protected),
+		cmocka_unit_test(test_reload_keeps_activated_feed_certified),
 		cmocka_unit_test(test_journal_modes),
 	};
 
