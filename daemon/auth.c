@@ -43,8 +43,9 @@ struct auth_address {
 };
 
 struct auth {
-	struct auth_token *tokens;
+	struct auth_token *tokens;      /* auth.tokens, then auth.tokens_file's */
 	size_t token_count;
+	size_t file_token_count;        /* the last ones, from auth.tokens_file */
 	uint32_t max_failures;
 	int64_t window_ms;
 	enum redact_mode redact[CONFIG_ROLE_COUNT];
@@ -502,11 +503,31 @@ struct auth *auth_new(const struct config *config, char *why, size_t why_size)
 		auth_free(auth);
 		return NULL;
 	}
+	auth->file_token_count = auth->token_count - config->auth.token_count;
 	apply_settings(auth, config);
 	if (auth->token_count > 0)
 		log_msg(LOG_INFO, "auth: %zu tokens: consoles and HTTP clients need one",
 			auth->token_count);
 	return auth;
+}
+
+/* How many of tokens (count of them) are not in others: a token is its name, role and digest. */
+static size_t tokens_missing_from(const struct auth_token *tokens, size_t count,
+				  const struct auth_token *others, size_t other_count)
+{
+	size_t missing = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		size_t j = 0;
+
+		while (j < other_count &&
+		       (tokens[i].role != others[j].role ||
+			strcmp(tokens[i].name, others[j].name) != 0 ||
+			CRYPTO_memcmp(tokens[i].digest, others[j].digest, AUTH_DIGEST_BYTES) != 0))
+			j++;
+		missing += j == other_count;
+	}
+	return missing;
 }
 
 int auth_update(struct auth *auth, const struct config *config, char *why, size_t why_size)
@@ -521,14 +542,23 @@ int auth_update(struct auth *auth, const struct config *config, char *why, size_
 		free(tokens);
 		return -1;
 	}
+	/* auth.tokens changes are the configuration's own (logged and counted by its diff) */
+	const struct auth_token *file = tokens + config->auth.token_count;
+	const struct auth_token *was = auth->tokens + auth->token_count - auth->file_token_count;
+	size_t file_count = count - config->auth.token_count, was_count = auth->file_token_count;
+	size_t added = tokens_missing_from(file, file_count, was, was_count);
+	size_t removed = tokens_missing_from(was, was_count, file, file_count);
+
+	if (added + removed > 0)
+		log_msg(LOG_NOTICE,
+			"reload: auth.tokens_file: %zu %s -> %zu (%zu added, %zu removed)", was_count, was_count == 1 ? "token" : "tokens", file_count, added, removed);
 	OPENSSL_cleanse(auth->tokens, auth->token_count * sizeof *auth->tokens);
 	free(auth->tokens);
-	if (count != auth->token_count)
-		log_msg(LOG_NOTICE, "reload: auth: %zu tokens -> %zu", auth->token_count, count);
 	auth->tokens = tokens;
 	auth->token_count = count;
+	auth->file_token_count = file_count;
 	apply_settings(auth, config);
-	return 0;
+	return added + removed > 0;
 }
 
 void auth_free(struct auth *auth)

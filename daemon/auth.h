@@ -100,7 +100,10 @@ void auth_free(struct auth *auth);
 
 /**
  * A reload: the new tokens (tokens_file read again), limits and redaction; the failure table
- * is kept. -1 with the reason in why, and nothing changed, when the file cannot be used.
+ * is kept. 1 when auth.tokens_file's tokens changed (logged: how many added, how many
+ * removed; a token whose role or name changed is both), else 0 (auth.tokens is the
+ * configuration's diff's to log); -1 with the reason in why, and nothing changed, when the file
+ * cannot be used.
  */
 int auth_update(struct auth *auth, const struct config *config, char *why, size_t why_size);
 

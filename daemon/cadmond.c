@@ -1054,14 +1054,16 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 		snprintf(why, why_size, "out of memory applying the tracker and detector settings");
 		return -1;
 	}
-	if (auth_update(cadmond->auth, next, why, why_size) < 0) {
+	int token_changes = auth_update(cadmond->auth, next, why, why_size);
+
+	if (token_changes < 0) {
 		cadmond_rebind_free(&rebind);
 		mapped_feeds_abort(cadmond->mapped_feeds);
 		http_server_rebind_abort(cadmond->http);
 		cadmond_restore_engine(cadmond);
 		return -1;
 	}
-	changes = reload_log_changes(&cadmond->config, next);
+	changes = reload_log_changes(&cadmond->config, next) + (size_t)token_changes;
 	cadmond_swap_listener(&cadmond->feed_listener, rebind.feeds);
 	cadmond_swap_listener(&cadmond->alert_listener, rebind.alerts);
 	mapped_feeds_commit(cadmond->mapped_feeds);
