@@ -4700,12 +4700,22 @@ static format_fn *formatter_of(const struct key *key)
 	return NULL;
 }
 
-/* With a trace: "  # FILE:LINE" where the value was given, "  # default" otherwise. */
-static void format_origin(struct text_buffer *out, const struct key *key, const void *base)
+/* With a trace: "  # FILE:LINE" where the value was given, "  # default" otherwise; a value a
+ * secret key of keys parsed into (a token's sha256 from its token:) names that key's line. */
+static void format_origin(struct text_buffer *out, const struct key *keys, const struct key *key,
+			  const void *base)
 {
 	const struct origin *origin = out->trace ? origin_find(out->trace, base, key) : NULL;
+	const struct key *secret = keys;
 
-	if (origin)
+	for (; out->trace && !origin && secret->name; secret++)
+		if (secret->secret && secret->offset == key->offset &&
+		    (origin = origin_find(out->trace, base, secret)))
+			break;
+	if (origin && origin->key != key)
+		text_append(out, "  # %s:%zu (from %s:)", out->trace->filename, origin->mark.line + 1,
+			    secret->name);
+	else if (origin)
 		text_append(out, "  # %s:%zu", out->trace->filename, origin->mark.line + 1);
 	else if (out->trace)
 		text_append(out, "  # default");
@@ -4732,7 +4742,7 @@ static void format_mapping(struct text_buffer *out, const struct key *keys, cons
 		if (!key->children && key->parse != parse_rules && key->parse != parse_receivers &&
 		    key->parse != parse_tokens && key->parse != parse_sources &&
 		    key->parse != parse_mappings) {
-			format_origin(out, key, base);
+			format_origin(out, keys, key, base);
 			text_append(out, "\n");
 		}
 	}
