@@ -21,9 +21,9 @@
 
 #define NET_RETRY_PAUSE_NS (100 * 1000 * 1000)
 
-/* A port given as a number must be one, 1 to 65535: getaddrinfo takes "99999" as 34463. A
- * service name ("https") is left to getaddrinfo. */
-static bool port_number_fits(const char *port)
+/* A port given as a number must be one, lowest (1 to connect, 0 to listen) to 65535:
+ * getaddrinfo takes "99999" as 34463. A service name ("https") is left to getaddrinfo. */
+static bool port_number_fits(const char *port, unsigned long lowest)
 {
 	unsigned long number = 0;
 
@@ -36,11 +36,11 @@ static bool port_number_fits(const char *port)
 		if (number > 65535)
 			return false;
 	}
-	return number > 0;
+	return number >= lowest;
 }
 
-int net_split_host_port(const char *address, char *host, size_t host_size, char *port,
-			size_t port_size)
+static int split_address(const char *address, unsigned long lowest_port, char *host,
+			 size_t host_size, char *port, size_t port_size)
 {
 	const char *colon = strrchr(address, ':');
 	const char *host_start = address, *host_end = colon;
@@ -60,7 +60,19 @@ int net_split_host_port(const char *address, char *host, size_t host_size, char 
 	memcpy(host, host_start, host_len);
 	host[host_len] = '\0';
 	memcpy(port, colon + 1, port_len + 1);
-	return port_number_fits(port) ? 0 : -1;
+	return port_number_fits(port, lowest_port) ? 0 : -1;
+}
+
+int net_split_host_port(const char *address, char *host, size_t host_size, char *port,
+			size_t port_size)
+{
+	return split_address(address, 1, host, host_size, port, port_size);
+}
+
+int net_split_listen_address(const char *address, char *host, size_t host_size, char *port,
+			     size_t port_size)
+{
+	return split_address(address, 0, host, host_size, port, port_size);
 }
 
 static double monotonic_seconds(void)

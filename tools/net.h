@@ -25,6 +25,10 @@
 int net_split_host_port(const char *address, char *host, size_t host_size, char *port,
 			size_t port_size);
 
+/** net_split_host_port for an address to listen on: port 0 (any free port) is one too. */
+int net_split_listen_address(const char *address, char *host, size_t host_size, char *port,
+			     size_t port_size);
+
 /**
  * Connect over TCP to address, trying every address it resolves to, and again every 100 ms
  * while it refuses, for up to timeout_seconds. Returns the connected socket (the caller
