@@ -551,7 +551,8 @@ int auth_update(struct auth *auth, const struct config *config, char *why, size_
 
 	if (added + removed > 0)
 		log_msg(LOG_NOTICE,
-			"reload: auth.tokens_file: %zu %s -> %zu (%zu added, %zu removed)", was_count, was_count == 1 ? "token" : "tokens", file_count, added, removed);
+			"reload: auth.tokens_file: %zu %s -> %zu (%zu added, %zu removed)",
+			was_count, was_count == 1 ? "token" : "tokens", file_count, added, removed);
 	OPENSSL_cleanse(auth->tokens, auth->token_count * sizeof *auth->tokens);
 	free(auth->tokens);
 	auth->tokens = tokens;

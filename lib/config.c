@@ -4713,8 +4713,8 @@ static void format_origin(struct text_buffer *out, const struct key *keys, const
 		    (origin = origin_find(out->trace, base, secret)))
 			break;
 	if (origin && origin->key != key)
-		text_append(out, "  # %s:%zu (from %s:)", out->trace->filename, origin->mark.line + 1,
-			    secret->name);
+		text_append(out, "  # %s:%zu (from %s:)", out->trace->filename,
+			    origin->mark.line + 1, secret->name);
 	else if (origin)
 		text_append(out, "  # %s:%zu", out->trace->filename, origin->mark.line + 1);
 	else if (out->trace)

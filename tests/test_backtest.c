@@ -1439,6 +1439,18 @@ static void test_unreadable_config_exits_1(void **state)
 	tool_run_free(&run);
 }
 
+/* The tool, run with args, exits with status, nothing on stdout and exactly err on stderr. */
+static void assert_run_fails(const char *const args[], int status, const char *err)
+{
+	struct tool_run run;
+
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, status);
+	assert_string_equal(run.out, "");
+	assert_string_equal(run.err, err);
+	tool_run_free(&run);
+}
+
 /* --html's file is opened before anything is printed: a path that cannot be created fails with
  * nothing on stdout (before: the text report, then the error); a write failure says its errno
  * (before: /dev/full's ENOSPC came out as "Input/output error"). */
@@ -1451,13 +1463,9 @@ static void test_html_file_errors_exit_1(void **state)
 
 	(void)state;
 	path_in_dir(html_path, "no-such-dir/report.html");
-	run_tool(args, &run);
-	assert_int_equal(run.exit_status, 1);
-	assert_string_equal(run.out, "");
 	snprintf(expected, sizeof(expected),
 		 "cadmon-backtest: %s: cannot create: No such file or directory\n", html_path);
-	assert_string_equal(run.err, expected);
-	tool_run_free(&run);
+	assert_run_fails(args, 1, expected);
 
 	snprintf(html_path, sizeof(html_path), "/dev/full");
 	run_tool(args, &run);
@@ -1502,16 +1510,11 @@ static void test_directory_input_exits_1(void **state)
 
 static void assert_usage_error(const char *const args[], const char *first_line)
 {
-	struct tool_run run;
 	char expected[256];
 
-	run_tool(args, &run);
-	assert_int_equal(run.exit_status, 2);
-	assert_string_equal(run.out, "");
 	snprintf(expected, sizeof(expected),
 		 "cadmon-backtest: %s\nTry 'cadmon-backtest -h' for help.\n", first_line);
-	assert_string_equal(run.err, expected);
-	tool_run_free(&run);
+	assert_run_fails(args, 2, expected);
 }
 
 static void test_usage_errors_exit_2(void **state)

@@ -2809,13 +2809,15 @@ static void test_dump_traced_names_origins(void **state)
 
 	/* a digest made from a token in clear names the token's line */
 	static const char tokens[] = "auth:\n  tokens:\n"
-				     "    - {name: wall, role: viewer, token: wall-token-0123456789}\n";
+				     "    - {name: wall, role: viewer, "
+				     "token: wall-token-0123456789}\n";
 	dumped = config_dump_traced(tokens, strlen(tokens), "site.yaml", &len, &errors);
 	assert_non_null(dumped);
 	assert_non_null(strstr(dumped, "    - name: wall  # site.yaml:3\n"
 				       "      role: viewer  # site.yaml:3\n"
-				       "      sha256: f473101bba4ae2a3fb9c8262376d8a30cdbd932f49e8708480506bcb"
-				       "5027bb0d  # site.yaml:3 (from token:)\n"));
+				       "      sha256: f473101bba4ae2a3fb9c8262376d8a30"
+				       "cdbd932f49e8708480506bcb5027bb0d"
+				       "  # site.yaml:3 (from token:)\n"));
 	free(dumped);
 
 	assert_null(config_dump_traced("feed: [1]\n", 10, "bad.yaml", &len, &errors));

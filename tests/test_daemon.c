@@ -1356,8 +1356,8 @@ static void test_reload_of_an_emptied_file_keeps_running_config(void **state)
 	expect_log_format(&f->harness,
 			  "cadmond: error: %s: holds no configuration (empty, or only comments); "
 			  "without -c cadmond runs on its built-in defaults\n"
-			  "cadmond: error: configuration not reloaded: 1 errors; keeping the running "
-			  "one\n",
+			  "cadmond: error: configuration not reloaded: 1 errors; keeping the "
+			  "running one\n",
 			  path);
 	expect_running_rule_kept(f);
 }

@@ -462,7 +462,9 @@ static void read_line(const char *line, size_t len, uint64_t line_number, void *
 
 		/* an input's first line may be a hello, as a connection's (cadmon-sim --source):
 		 * not a record; a good one names the source of the lines that name none */
-		if (acks_first_line(&backtest->acks, line, len, why, sizeof why) != ACKS_NOT_HELLO) {
+		enum acks_hello hello =
+			acks_first_line(&backtest->acks, line, len, why, sizeof why);
+		if (hello != ACKS_NOT_HELLO) {
 			backtest->records.hellos++;
 			return;
 		}

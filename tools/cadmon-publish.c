@@ -260,8 +260,8 @@ static int parse_options(int argc, char **argv, struct options *options)
 	if (options->listen &&
 	    net_split_listen_address(options->listen, host, sizeof host, port, sizeof port) < 0) {
 		fprintf(stderr,
-			"cadmon-publish: --listen: expected HOST:PORT (or [V6]:PORT), PORT from 0 to "
-			"65535, got \"%s\"\n",
+			"cadmon-publish: --listen: expected HOST:PORT (or [V6]:PORT), PORT from 0 "
+			"to 65535, got \"%s\"\n",
 			options->listen);
 		return -1;
 	}
