@@ -1639,11 +1639,14 @@ static int teardown(void **state)
 }
 
 /* cadmon-publish --listen takes a port as the other tools do (tools/net.c), 0 (any free port)
- * to 65535, refused before any connection: getaddrinfo took 99999 as 34463 and listened there. */
+ * to 65535, refused before any connection: getaddrinfo took 99999 (and +99999, " 99999") as
+ * 34463 and listened there. */
 static void test_publish_listen_port_checked(void **state)
 {
 	static const char *const addresses[] = { "127.0.0.1:99999", "[::1]:65536", ":7400",
-						 "127.0.0.1:" };
+						 "127.0.0.1:", "127.0.0.1:+99999",
+						 "127.0.0.1: 99999", "127.0.0.1:-1",
+						 "127.0.0.1:0x10" };
 	(void)state;
 
 	for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++) {

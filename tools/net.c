@@ -21,13 +21,14 @@
 
 #define NET_RETRY_PAUSE_NS (100 * 1000 * 1000)
 
-/* A port given as a number must be one, lowest (1 to connect, 0 to listen) to 65535:
- * getaddrinfo takes "99999" as 34463. A service name ("https") is left to getaddrinfo. */
+/* A port not starting with a letter must be all digits, lowest (1 to connect, 0 to listen) to
+ * 65535: getaddrinfo reads it with strtoul, taking "99999", "+99999" and " 99999" as 34463. A
+ * service name ("https") is left to getaddrinfo. */
 static bool port_number_fits(const char *port, unsigned long lowest)
 {
 	unsigned long number = 0;
 
-	if (!isdigit((unsigned char)port[0]))
+	if (isalpha((unsigned char)port[0]))
 		return true;
 	for (const char *c = port; *c; c++) {
 		if (!isdigit((unsigned char)*c))
