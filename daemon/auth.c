@@ -360,6 +360,16 @@ int auth_check_config(const struct config *config, struct config_errors *errors)
 	return errors->count + errors->dropped > before ? -EINVAL : 0;
 }
 
+bool auth_config_needs_tokens(const struct config *config)
+{
+	struct config_errors errors = { 0 };
+
+	check_listen(config, &config->alerts.listen, "alerts.listen", AUTH_LISTENER_ALERTS, 0,
+		     &errors);
+	check_listen(config, &config->http.listen, "http.listen", AUTH_LISTENER_HTTP, 0, &errors);
+	return errors.count + errors.dropped > 0;
+}
+
 /* The socket's local address as text, and whether it is a loopback one. */
 static bool socket_is_loopback(int fd, char *text, size_t size)
 {
@@ -530,13 +540,23 @@ static size_t tokens_missing_from(const struct auth_token *tokens, size_t count,
 	return missing;
 }
 
-int auth_update(struct auth *auth, const struct config *config, char *why, size_t why_size)
+int auth_update(struct auth *auth, const struct config *config, bool tokens_required, char *why,
+		size_t why_size)
 {
 	struct auth_token *tokens = NULL;
 	size_t count = 0;
 
 	if (build_tokens(config, &tokens, &count, why, why_size) < 0)
 		return -1;
+	if (count == 0 && tokens_required) {
+		/* the file was read at the check too: emptied since, it would open the listeners */
+		snprintf(why, why_size,
+			 "auth: no token left (auth.tokens_file read again), but a listener "
+			 "beyond loopback needs one: the %zu running tokens are kept",
+			 auth->token_count);
+		free(tokens);
+		return -1;
+	}
 	if (resize_table(auth, config->auth.max_tracked_addresses) < 0) {
 		snprintf(why, why_size, "out of memory");
 		free(tokens);

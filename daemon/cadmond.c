@@ -935,6 +935,17 @@ static int cadmond_check_inherited(const struct cadmond *cadmond, const struct c
 	return 0;
 }
 
+/* Whether next's listeners (configured or systemd's alert sockets) need a token beyond loopback:
+ * auth_update then refuses a tokens file emptied since the check read it. */
+static bool cadmond_needs_tokens(const struct cadmond *cadmond, const struct config *next)
+{
+	char why[256];
+
+	return auth_config_needs_tokens(next) ||
+	       check_inherited(cadmond->alert_listener, next, 0, "alerts.listen",
+			       ACTIVATION_ALERTS_NAME, why, sizeof why) < 0;
+}
+
 /* Listeners a reload switches to; NULL where the addresses stay as they are. */
 struct cadmond_rebind {
 	struct listener *feeds;
@@ -1054,11 +1065,13 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 		snprintf(why, why_size, "out of memory applying the tracker and detector settings");
 		return -1;
 	}
-	int token_changes = auth_update(cadmond->auth, next, why, why_size);
+	int token_changes = auth_update(cadmond->auth, next, cadmond_needs_tokens(cadmond, next),
+					why, why_size);
 
 	if (token_changes < 0) {
 		cadmond_rebind_free(&rebind);
 		mapped_feeds_abort(cadmond->mapped_feeds);
+		tls_context_free(tls_context);
 		http_server_rebind_abort(cadmond->http);
 		cadmond_restore_engine(cadmond);
 		return -1;
