@@ -300,6 +300,16 @@ static const char *const listener_needs[] = {
 	[AUTH_LISTENER_HTTP] = "set http.tls with tls.certificate and tls.key, and auth.tokens",
 };
 
+/* The same for systemd's sockets, whose tokens may come from either key. */
+static const char *const socket_needs[] = {
+	[AUTH_LISTENER_FEED] =
+		"set feed.tls with tls.certificate, tls.key and tls.client_ca (mutual TLS)",
+	[AUTH_LISTENER_ALERTS] = "set alerts.tls with tls.certificate and tls.key, and a token "
+				 "(auth.tokens or auth.tokens_file)",
+	[AUTH_LISTENER_HTTP] = "set http.tls with tls.certificate and tls.key, and a token "
+			       "(auth.tokens or auth.tokens_file)",
+};
+
 /* True when the listener may take connections from other hosts: feeds over mutual TLS;
  * consoles and HTTP over TLS and with tokens. */
 static bool listener_protected(const struct config *config, enum auth_listener listener,
@@ -408,9 +418,8 @@ int auth_check_socket(const struct config *config, size_t tokens, int fd, const 
 		return 0;
 	snprintf(why, why_size,
 		 "socket \"%s\" from systemd (fd %d) listens on %s, not a loopback address: %s (or "
-		 "listen on "
-		 "127.0.0.1 / ::1)",
-		 name, fd, address, listener_needs[listener]);
+		 "bind the .socket unit to loopback)",
+		 name, fd, address, socket_needs[listener]);
 	return -EADDRNOTAVAIL;
 }
 

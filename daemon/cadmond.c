@@ -182,7 +182,8 @@ int cadmond_read_file(const char *path, size_t max_bytes, char **text, size_t *l
 }
 
 /* The configuration file's text, or the reason in errors. */
-static int read_config_file(const char *path, char **text, size_t *len,
+/* at_reload: no start advice in the messages. */
+static int read_config_file(const char *path, bool at_reload, char **text, size_t *len,
 			    struct config_errors *errors)
 {
 	int rc;
@@ -198,9 +199,8 @@ static int read_config_file(const char *path, char **text, size_t *len,
 	}
 	if (rc == 0 && config_holds_nothing(*text, *len)) {
 		snprintf(errors->message[0], CONFIG_ERROR_MAX,
-			 "%s: holds no configuration (empty, or only comments); without -c cadmond "
-			 "runs on its built-in defaults",
-			 path);
+			 "%s: holds no configuration (empty, comments or an empty document)%s", path,
+			 at_reload ? "" : "; without -c cadmond runs on its built-in defaults");
 		free(*text);
 		*text = NULL;
 		rc = -EINVAL;
@@ -210,11 +210,12 @@ static int read_config_file(const char *path, char **text, size_t *len,
 	return rc;
 }
 
-int cadmond_load_config(const char *path, struct config *config, struct config_errors *errors)
+static int load_config(const char *path, bool at_reload, struct config *config,
+		       struct config_errors *errors)
 {
 	char *text = NULL;
 	size_t len = 0;
-	int rc = read_config_file(path, &text, &len, errors);
+	int rc = read_config_file(path, at_reload, &text, &len, errors);
 
 	if (rc < 0)
 		return rc;
@@ -233,13 +234,18 @@ int cadmond_load_config(const char *path, struct config *config, struct config_e
 	return rc;
 }
 
+int cadmond_load_config(const char *path, struct config *config, struct config_errors *errors)
+{
+	return load_config(path, false, config, errors);
+}
+
 char *cadmond_dump_config(const char *path, struct config_errors *errors)
 {
 	char *text = NULL;
 	size_t len = 0;
 	char *dumped;
 
-	if (path && read_config_file(path, &text, &len, errors) < 0)
+	if (path && read_config_file(path, false, &text, &len, errors) < 0)
 		return NULL;
 	dumped = config_dump_traced(text, len, path ? path : "(defaults)", NULL, errors);
 	if (!dumped && errors->count == 0) {
@@ -1121,14 +1127,16 @@ static void cadmond_reload(struct cadmond *cadmond)
 		return;
 	}
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRId64, hostclock_monotonic_us());
-	int loaded = cadmond_load_config(cadmond->config_path, &next, &errors);
+	int loaded = load_config(cadmond->config_path, true, &next, &errors);
 
 	if (loaded == 0)
 		reload_keep_restart_keys(&cadmond->config, &next); /* next has the running ones */
 	if (loaded < 0) {
 		cadmond_log_config_errors(&errors);
-		log_msg(LOG_ERR, "configuration not reloaded: %zu errors; keeping the running one",
-			errors.count + errors.dropped);
+		size_t count = errors.count + errors.dropped;
+
+		log_msg(LOG_ERR, "configuration not reloaded: %zu %s; keeping the running one",
+			count, count == 1 ? "error" : "errors");
 	} else if ((changes = cadmond_apply_reload(cadmond, &next, why, sizeof why)) < 0) {
 		log_msg(LOG_ERR, "configuration not reloaded: %s; keeping the running one", why);
 	} else {

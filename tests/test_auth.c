@@ -703,7 +703,7 @@ static void test_tokens_file(void **state)
 	expect_log_format(
 		&h,
 		"cadmond: error: %s:1: the digest must be 64 hex digits (a SHA-256)\n"
-		"cadmond: error: configuration not reloaded: 1 errors; keeping the running one\n",
+		"cadmond: error: configuration not reloaded: 1 error; keeping the running one\n",
 		path);
 	request(&h, "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
 	assert_int_equal(answer.status, 200);
@@ -771,6 +771,13 @@ static void check_refused(const char *yaml, const char *expected_n, const char *
 #define FEED_NEEDS                                                                                 \
 	"set feed.tls with tls.certificate, tls.key and tls.client_ca (mutual TLS) (or listen on " \
 	"127.0.0.1 / ::1)"
+/* systemd's sockets */
+#define SOCKET_ALERTS_NEEDS                                                                        \
+	"set alerts.tls with tls.certificate and tls.key, and a token (auth.tokens or "            \
+	"auth.tokens_file) (or bind the .socket unit to loopback)"
+#define SOCKET_FEED_NEEDS                                                                          \
+	"set feed.tls with tls.certificate, tls.key and tls.client_ca (mutual TLS) (or bind the "  \
+	".socket unit to loopback)"
 
 /* Without TLS and tokens, any address but loopback is refused, saying which keys to set: by
  * -n and at the start (nothing is bound). Loopback in every spelling is fine. */
@@ -879,7 +886,7 @@ static void test_activated_socket_checked(void **state)
 	expect_log_format(&h,
 			  "cadmond: error: socket \"alerts\" from systemd (fd 3) listens on "
 			  "0.0.0.0:%u, not a loopback "
-			  "address: " ALERTS_NEEDS "\n",
+			  "address: " SOCKET_ALERTS_NEEDS "\n",
 			  (unsigned)ntohs(address.sin_port));
 	close(fd);
 	harness_cleanup(&h);
@@ -940,7 +947,7 @@ static void test_reload_keeps_activated_socket_protected(void **state)
 	snprintf(extra, sizeof extra, "%s" TOKENS_YAML, tls);
 	options.extra_yaml = extra;
 	reloaded.extra_yaml = tls;
-	expect_reload_refused_on_activated("alerts", &options, &reloaded, ALERTS_NEEDS,
+	expect_reload_refused_on_activated("alerts", &options, &reloaded, SOCKET_ALERTS_NEEDS,
 					   "reload: auth");
 	harness_remove_tree(certs);
 }
@@ -961,7 +968,7 @@ static void test_reload_keeps_activated_feed_certified(void **state)
 		 certs, certs, certs);
 	reloaded.feed_yaml = "  tls: true\n  require_client_certificate: false\n"
 			     "  source_binding: none\n";
-	expect_reload_refused_on_activated("feed", &options, &reloaded, FEED_NEEDS,
+	expect_reload_refused_on_activated("feed", &options, &reloaded, SOCKET_FEED_NEEDS,
 					   "reload: feed.require_client_certificate");
 	harness_remove_tree(certs);
 }

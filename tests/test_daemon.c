@@ -300,8 +300,8 @@ static void test_check_empty_file_is_an_error(void **state)
 
 	assert_int_equal(harness_temp_file("config", f->harness.config_path), 0);
 	snprintf(expected, sizeof expected,
-		 "%s: holds no configuration (empty, or only comments); without -c cadmond runs "
-		 "on its built-in defaults\n",
+		 "%s: holds no configuration (empty, comments or an empty document); without -c "
+		 "cadmond runs on its built-in defaults\n",
 		 path);
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
 		assert_int_equal(harness_write_file(path, texts[i]), 0);
@@ -1354,9 +1354,9 @@ static void test_reload_of_an_emptied_file_keeps_running_config(void **state)
 	assert_int_equal(harness_write_file(path, ""), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
 	expect_log_format(&f->harness,
-			  "cadmond: error: %s: holds no configuration (empty, or only comments); "
-			  "without -c cadmond runs on its built-in defaults\n"
-			  "cadmond: error: configuration not reloaded: 1 errors; keeping the "
+			  "cadmond: error: %s: holds no configuration (empty, comments or an empty "
+			  "document)\n"
+			  "cadmond: error: configuration not reloaded: 1 error; keeping the "
 			  "running one\n",
 			  path);
 	expect_running_rule_kept(f);
