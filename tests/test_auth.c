@@ -894,12 +894,15 @@ static void test_activated_socket_checked(void **state)
 
 /* systemd's sockets stay across a reload, so the reload is checked against them too: with
  * systemd's socket name on every interface (started protected with options), a reload to
- * reloaded is refused saying what the socket needs, and unchanged is not logged. */
+ * reloaded is refused saying what the socket needs, unchanged is not logged, and tokens_kept
+ * requires a token still (a caller without one refused). */
 static void expect_reload_refused_on_activated(const char *name,
 					       const struct harness_options *options,
 					       const struct harness_options *reloaded,
-					       const char *needs, const char *unchanged)
+					       const char *needs, const char *unchanged,
+					       bool tokens_kept)
 {
+	static struct answer answer;
 	struct harness h = { 0 };
 	struct sockaddr_in address = { .sin_family = AF_INET,
 				       .sin_addr.s_addr = htonl(INADDR_ANY) };
@@ -927,6 +930,13 @@ static void expect_reload_refused_on_activated(const char *name,
 			  "; keeping the running one\n",
 			  name, (unsigned)port, needs);
 	expect_no_log(&h, unchanged);
+	if (tokens_kept) {
+		request(&h, "GET", "/api/alerts", NULL, NULL, &answer);
+		assert_int_equal(answer.status, 401);
+		assert_string_equal(answer.body, MISSING);
+		request(&h, "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
+		assert_int_equal(answer.status, 200);
+	}
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 }
@@ -948,7 +958,7 @@ static void test_reload_keeps_activated_socket_protected(void **state)
 	options.extra_yaml = extra;
 	reloaded.extra_yaml = tls;
 	expect_reload_refused_on_activated("alerts", &options, &reloaded, SOCKET_ALERTS_NEEDS,
-					   "reload: auth");
+					   "reload: auth", true);
 	harness_remove_tree(certs);
 }
 
@@ -969,7 +979,7 @@ static void test_reload_keeps_activated_feed_certified(void **state)
 	reloaded.feed_yaml = "  tls: true\n  require_client_certificate: false\n"
 			     "  source_binding: none\n";
 	expect_reload_refused_on_activated("feed", &options, &reloaded, SOCKET_FEED_NEEDS,
-					   "reload: feed.require_client_certificate");
+					   "reload: feed.require_client_certificate", false);
 	harness_remove_tree(certs);
 }
 
