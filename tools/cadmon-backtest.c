@@ -408,6 +408,8 @@ static int write_html_report(const struct options *options, const struct backtes
 		ssize_t n = write(fd, data + done, len - done);
 		if (n < 0 && errno != EINTR)
 			rc = -errno;
+		else if (n == 0)
+			rc = -EIO; /* nothing written and no error: not a loop */
 		else if (n > 0)
 			done += (size_t)n;
 	}
