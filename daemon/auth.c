@@ -43,8 +43,9 @@ struct auth_address {
 };
 
 struct auth {
-	struct auth_token *tokens;
+	struct auth_token *tokens;      /* auth.tokens, then auth.tokens_file's */
 	size_t token_count;
+	size_t file_token_count;        /* the last ones, from auth.tokens_file */
 	uint32_t max_failures;
 	int64_t window_ms;
 	enum redact_mode redact[CONFIG_ROLE_COUNT];
@@ -237,6 +238,18 @@ static int gather_tokens(const struct config *config, struct config_token **toke
 	return rc;
 }
 
+size_t auth_config_tokens(const struct config *config)
+{
+	struct config_token *tokens = NULL;
+	struct config_errors errors = { 0 };
+	size_t count = 0;
+
+	if (gather_tokens(config, &tokens, &count, &errors) < 0)
+		count = 0;
+	free(tokens);
+	return count;
+}
+
 /* ---- listen addresses: loopback, or protected ----------------------------------------- */
 
 static bool ipv4_loopback(const struct in_addr *address)
@@ -285,6 +298,16 @@ static const char *const listener_needs[] = {
 		"set feed.tls with tls.certificate, tls.key and tls.client_ca (mutual TLS)",
 	[AUTH_LISTENER_ALERTS] = "set alerts.tls with tls.certificate and tls.key, and auth.tokens",
 	[AUTH_LISTENER_HTTP] = "set http.tls with tls.certificate and tls.key, and auth.tokens",
+};
+
+/* The same for systemd's sockets, whose tokens may come from either key. */
+static const char *const socket_needs[] = {
+	[AUTH_LISTENER_FEED] =
+		"set feed.tls with tls.certificate, tls.key and tls.client_ca (mutual TLS)",
+	[AUTH_LISTENER_ALERTS] = "set alerts.tls with tls.certificate and tls.key, and a token "
+				 "(auth.tokens or auth.tokens_file)",
+	[AUTH_LISTENER_HTTP] = "set http.tls with tls.certificate and tls.key, and a token "
+			       "(auth.tokens or auth.tokens_file)",
 };
 
 /* True when the listener may take connections from other hosts: feeds over mutual TLS;
@@ -347,6 +370,16 @@ int auth_check_config(const struct config *config, struct config_errors *errors)
 	return errors->count + errors->dropped > before ? -EINVAL : 0;
 }
 
+bool auth_config_needs_tokens(const struct config *config)
+{
+	struct config_errors errors = { 0 };
+
+	check_listen(config, &config->alerts.listen, "alerts.listen", AUTH_LISTENER_ALERTS, 0,
+		     &errors);
+	check_listen(config, &config->http.listen, "http.listen", AUTH_LISTENER_HTTP, 0, &errors);
+	return errors.count + errors.dropped > 0;
+}
+
 /* The socket's local address as text, and whether it is a loopback one. */
 static bool socket_is_loopback(int fd, char *text, size_t size)
 {
@@ -385,9 +418,8 @@ int auth_check_socket(const struct config *config, size_t tokens, int fd, const 
 		return 0;
 	snprintf(why, why_size,
 		 "socket \"%s\" from systemd (fd %d) listens on %s, not a loopback address: %s (or "
-		 "listen on "
-		 "127.0.0.1 / ::1)",
-		 name, fd, address, listener_needs[listener]);
+		 "bind the .socket unit to loopback)",
+		 name, fd, address, socket_needs[listener]);
 	return -EADDRNOTAVAIL;
 }
 
@@ -490,6 +522,7 @@ struct auth *auth_new(const struct config *config, char *why, size_t why_size)
 		auth_free(auth);
 		return NULL;
 	}
+	auth->file_token_count = auth->token_count - config->auth.token_count;
 	apply_settings(auth, config);
 	if (auth->token_count > 0)
 		log_msg(LOG_INFO, "auth: %zu tokens: consoles and HTTP clients need one",
@@ -497,26 +530,65 @@ struct auth *auth_new(const struct config *config, char *why, size_t why_size)
 	return auth;
 }
 
-int auth_update(struct auth *auth, const struct config *config, char *why, size_t why_size)
+/* How many of tokens (count of them) are not in others: a token is its name, role and digest. */
+static size_t tokens_missing_from(const struct auth_token *tokens, size_t count,
+				  const struct auth_token *others, size_t other_count)
+{
+	size_t missing = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		size_t j = 0;
+
+		while (j < other_count &&
+		       (tokens[i].role != others[j].role ||
+			strcmp(tokens[i].name, others[j].name) != 0 ||
+			CRYPTO_memcmp(tokens[i].digest, others[j].digest, AUTH_DIGEST_BYTES) != 0))
+			j++;
+		missing += j == other_count;
+	}
+	return missing;
+}
+
+int auth_update(struct auth *auth, const struct config *config, bool tokens_required, char *why,
+		size_t why_size)
 {
 	struct auth_token *tokens = NULL;
 	size_t count = 0;
 
 	if (build_tokens(config, &tokens, &count, why, why_size) < 0)
 		return -1;
+	if (count == 0 && tokens_required) {
+		/* the file was read at the check too: emptied since, it would open the listeners */
+		snprintf(why, why_size,
+			 "auth: no token left (auth.tokens_file read again), but a listener "
+			 "beyond loopback needs one: the %zu running tokens are kept",
+			 auth->token_count);
+		free(tokens);
+		return -1;
+	}
 	if (resize_table(auth, config->auth.max_tracked_addresses) < 0) {
 		snprintf(why, why_size, "out of memory");
 		free(tokens);
 		return -1;
 	}
+	/* auth.tokens changes are the configuration's own (logged and counted by its diff) */
+	const struct auth_token *file = tokens + config->auth.token_count;
+	const struct auth_token *was = auth->tokens + auth->token_count - auth->file_token_count;
+	size_t file_count = count - config->auth.token_count, was_count = auth->file_token_count;
+	size_t added = tokens_missing_from(file, file_count, was, was_count);
+	size_t removed = tokens_missing_from(was, was_count, file, file_count);
+
+	if (added + removed > 0)
+		log_msg(LOG_NOTICE,
+			"reload: auth.tokens_file: %zu %s -> %zu (%zu added, %zu removed)",
+			was_count, was_count == 1 ? "token" : "tokens", file_count, added, removed);
 	OPENSSL_cleanse(auth->tokens, auth->token_count * sizeof *auth->tokens);
 	free(auth->tokens);
-	if (count != auth->token_count)
-		log_msg(LOG_NOTICE, "reload: auth: %zu tokens -> %zu", auth->token_count, count);
 	auth->tokens = tokens;
 	auth->token_count = count;
+	auth->file_token_count = file_count;
 	apply_settings(auth, config);
-	return 0;
+	return added + removed > 0;
 }
 
 void auth_free(struct auth *auth)

@@ -100,9 +100,14 @@ void auth_free(struct auth *auth);
 
 /**
  * A reload: the new tokens (tokens_file read again), limits and redaction; the failure table
- * is kept. -1 with the reason in why, and nothing changed, when the file cannot be used.
+ * is kept. 1 when auth.tokens_file's tokens changed (logged: how many added, how many
+ * removed; a token whose role or name changed is both), else 0 (auth.tokens is the
+ * configuration's diff's to log); -1 with the reason in why, and nothing changed, when the file
+ * cannot be used, or when it would leave no token and tokens_required (a running listener
+ * beyond loopback needs them: auth_config_needs_tokens, or systemd's sockets).
  */
-int auth_update(struct auth *auth, const struct config *config, char *why, size_t why_size);
+int auth_update(struct auth *auth, const struct config *config, bool tokens_required, char *why,
+		size_t why_size);
 
 /** True when at least one token is configured. NULL: false. */
 bool auth_enabled(const struct auth *auth);
@@ -176,6 +181,18 @@ int auth_parse_tokens_file(const char *text, size_t len, const char *filename,
  * added to errors. 0 or -EINVAL. What `cadmond -n`, the start and a reload check.
  */
 int auth_check_config(const struct config *config, struct config_errors *errors);
+
+/**
+ * How many tokens config gives (auth.tokens and auth.tokens_file), for auth_check_socket on a
+ * configuration auth_check_config passed; 0 when the file cannot be read.
+ */
+size_t auth_config_tokens(const struct config *config);
+
+/**
+ * True when config's alert or HTTP listen addresses go beyond loopback, so that only tokens
+ * let them listen (the file's tokens are not read).
+ */
+bool auth_config_needs_tokens(const struct config *config);
 
 /**
  * The same rule for a socket passed by systemd for key ("feed.listen", "alerts.listen"), with

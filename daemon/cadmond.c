@@ -182,7 +182,8 @@ int cadmond_read_file(const char *path, size_t max_bytes, char **text, size_t *l
 }
 
 /* The configuration file's text, or the reason in errors. */
-static int read_config_file(const char *path, char **text, size_t *len,
+/* at_reload: no start advice in the messages. */
+static int read_config_file(const char *path, bool at_reload, char **text, size_t *len,
 			    struct config_errors *errors)
 {
 	int rc;
@@ -196,16 +197,25 @@ static int read_config_file(const char *path, char **text, size_t *len,
 		snprintf(errors->message[0], CONFIG_ERROR_MAX, "%s: cannot read: %s", path,
 			 strerror(-rc));
 	}
+	if (rc == 0 && config_holds_nothing(*text, *len)) {
+		snprintf(errors->message[0], CONFIG_ERROR_MAX,
+			 "%s: holds no configuration (empty, comments or an empty document)%s", path,
+			 at_reload ? "" : "; without -c cadmond runs on its built-in defaults");
+		free(*text);
+		*text = NULL;
+		rc = -EINVAL;
+	}
 	if (rc < 0)
 		errors->count = 1;
 	return rc;
 }
 
-int cadmond_load_config(const char *path, struct config *config, struct config_errors *errors)
+static int load_config(const char *path, bool at_reload, struct config *config,
+		       struct config_errors *errors)
 {
 	char *text = NULL;
 	size_t len = 0;
-	int rc = read_config_file(path, &text, &len, errors);
+	int rc = read_config_file(path, at_reload, &text, &len, errors);
 
 	if (rc < 0)
 		return rc;
@@ -224,13 +234,18 @@ int cadmond_load_config(const char *path, struct config *config, struct config_e
 	return rc;
 }
 
+int cadmond_load_config(const char *path, struct config *config, struct config_errors *errors)
+{
+	return load_config(path, false, config, errors);
+}
+
 char *cadmond_dump_config(const char *path, struct config_errors *errors)
 {
 	char *text = NULL;
 	size_t len = 0;
 	char *dumped;
 
-	if (path && read_config_file(path, &text, &len, errors) < 0)
+	if (path && read_config_file(path, false, &text, &len, errors) < 0)
 		return NULL;
 	dumped = config_dump_traced(text, len, path ? path : "(defaults)", NULL, errors);
 	if (!dumped && errors->count == 0) {
@@ -874,6 +889,69 @@ static bool cadmond_budget_spent(void *ctx, unsigned *unchecked_lines)
 	return cadmond->feeds && feed_server_budget_spent(cadmond->feeds, unchecked_lines);
 }
 
+/* Sockets from systemd get the rule of listen addresses: loopback unless protected. */
+static int check_sockets(const struct config *config, size_t tokens, const int *fds,
+			 size_t count, const char *key, const char *name, char *why,
+			 size_t why_size)
+{
+	for (size_t i = 0; i < count; i++)
+		if (auth_check_socket(config, tokens, fds[i], key, name, why, why_size) < 0)
+			return -1;
+	return 0;
+}
+
+static int cadmond_check_activation(const struct cadmond *cadmond,
+				    const struct activation *activation, char *why, size_t why_size)
+{
+	const struct config *config = &cadmond->config;
+	size_t tokens = auth_stats(cadmond->auth)->tokens;
+
+	if (check_sockets(config, tokens, activation->feed_fds, activation->feed_count,
+			  "feed.listen", ACTIVATION_FEED_NAME, why, why_size) < 0 ||
+	    check_sockets(config, tokens, activation->alert_fds, activation->alert_count,
+			  "alerts.listen", ACTIVATION_ALERTS_NAME, why, why_size) < 0)
+		return -1;
+	return 0;
+}
+
+/* A reload keeps systemd's sockets, so next must still protect those beyond loopback: without
+ * this, a reload that left no token (or turned require_client_certificate off) opened them. */
+static int check_inherited(const struct listener *listener, const struct config *next,
+			   size_t tokens, const char *key, const char *name, char *why,
+			   size_t why_size)
+{
+	int fds[CONFIG_MAX_LISTEN];
+
+	if (!listener || !listener_is_inherited(listener))
+		return 0;
+	return check_sockets(next, tokens, fds, listener_fds(listener, fds, CONFIG_MAX_LISTEN),
+			     key, name, why, why_size);
+}
+
+static int cadmond_check_inherited(const struct cadmond *cadmond, const struct config *next,
+				   char *why, size_t why_size)
+{
+	size_t tokens = auth_config_tokens(next);
+
+	if (check_inherited(cadmond->feed_listener, next, tokens, "feed.listen",
+			    ACTIVATION_FEED_NAME, why, why_size) < 0 ||
+	    check_inherited(cadmond->alert_listener, next, tokens, "alerts.listen",
+			    ACTIVATION_ALERTS_NAME, why, why_size) < 0)
+		return -1;
+	return 0;
+}
+
+/* Whether next's listeners (configured or systemd's alert sockets) need a token beyond loopback:
+ * auth_update then refuses a tokens file emptied since the check read it. */
+static bool cadmond_needs_tokens(const struct cadmond *cadmond, const struct config *next)
+{
+	char why[256];
+
+	return auth_config_needs_tokens(next) ||
+	       check_inherited(cadmond->alert_listener, next, 0, "alerts.listen",
+			       ACTIVATION_ALERTS_NAME, why, sizeof why) < 0;
+}
+
 /* Listeners a reload switches to; NULL where the addresses stay as they are. */
 struct cadmond_rebind {
 	struct listener *feeds;
@@ -962,7 +1040,8 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 
 	struct tls_context *tls_context = NULL;
 
-	if (feed_mapping_of(next, &feed_mapping, &feed_zone, why, why_size) < 0)
+	if (cadmond_check_inherited(cadmond, next, why, why_size) < 0 ||
+	    feed_mapping_of(next, &feed_mapping, &feed_zone, why, why_size) < 0)
 		return -1;
 	free(feed_zone); /* loaded to be sure it can be; loaded again once the reload is sure */
 	if (cadmond->tls && !(tls_context = tls_context_new(next, why, why_size)))
@@ -992,14 +1071,18 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 		snprintf(why, why_size, "out of memory applying the tracker and detector settings");
 		return -1;
 	}
-	if (auth_update(cadmond->auth, next, why, why_size) < 0) {
+	int token_changes = auth_update(cadmond->auth, next, cadmond_needs_tokens(cadmond, next),
+					why, why_size);
+
+	if (token_changes < 0) {
 		cadmond_rebind_free(&rebind);
 		mapped_feeds_abort(cadmond->mapped_feeds);
+		tls_context_free(tls_context);
 		http_server_rebind_abort(cadmond->http);
 		cadmond_restore_engine(cadmond);
 		return -1;
 	}
-	changes = reload_log_changes(&cadmond->config, next);
+	changes = reload_log_changes(&cadmond->config, next) + (size_t)token_changes;
 	cadmond_swap_listener(&cadmond->feed_listener, rebind.feeds);
 	cadmond_swap_listener(&cadmond->alert_listener, rebind.alerts);
 	mapped_feeds_commit(cadmond->mapped_feeds);
@@ -1044,14 +1127,16 @@ static void cadmond_reload(struct cadmond *cadmond)
 		return;
 	}
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRId64, hostclock_monotonic_us());
-	int loaded = cadmond_load_config(cadmond->config_path, &next, &errors);
+	int loaded = load_config(cadmond->config_path, true, &next, &errors);
 
 	if (loaded == 0)
 		reload_keep_restart_keys(&cadmond->config, &next); /* next has the running ones */
 	if (loaded < 0) {
 		cadmond_log_config_errors(&errors);
-		log_msg(LOG_ERR, "configuration not reloaded: %zu errors; keeping the running one",
-			errors.count + errors.dropped);
+		size_t count = errors.count + errors.dropped;
+
+		log_msg(LOG_ERR, "configuration not reloaded: %zu %s; keeping the running one",
+			count, count == 1 ? "error" : "errors");
 	} else if ((changes = cadmond_apply_reload(cadmond, &next, why, sizeof why)) < 0) {
 		log_msg(LOG_ERR, "configuration not reloaded: %s; keeping the running one", why);
 	} else {
@@ -1234,24 +1319,6 @@ static struct listener *cadmond_listen(struct cadmond *cadmond, const int *inher
 		count == 1 ? "socket" : "sockets");
 	return listener_new_inherited(cadmond->base, inherited_fds, count, role, log_interval,
 				      on_accept, cadmond, why, why_size);
-}
-
-/* Sockets from systemd get the rule of listen addresses: loopback unless protected. */
-static int cadmond_check_activation(const struct cadmond *cadmond,
-				    const struct activation *activation, char *why, size_t why_size)
-{
-	const struct config *config = &cadmond->config;
-	size_t tokens = auth_stats(cadmond->auth)->tokens;
-
-	for (size_t i = 0; i < activation->feed_count; i++)
-		if (auth_check_socket(config, tokens, activation->feed_fds[i], "feed.listen",
-				      ACTIVATION_FEED_NAME, why, why_size) < 0)
-			return -1;
-	for (size_t i = 0; i < activation->alert_count; i++)
-		if (auth_check_socket(config, tokens, activation->alert_fds[i], "alerts.listen",
-				      ACTIVATION_ALERTS_NAME, why, why_size) < 0)
-			return -1;
-	return 0;
 }
 
 /* Listen for feeds and subscribers: on sockets from systemd (socket activation) where it

@@ -408,6 +408,16 @@ void listener_log_moved(const struct listener *from, const struct listener *to)
 			log_msg(LOG_INFO, "listening for %s on %s", to->role, to->addresses[i]);
 }
 
+size_t listener_fds(const struct listener *listener, int *fds, size_t max)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < listener->count && count < max; i++)
+		if (listener->sockets[i])
+			fds[count++] = (int)evconnlistener_get_fd(listener->sockets[i]);
+	return count;
+}
+
 bool listener_is_inherited(const struct listener *listener)
 {
 	return listener->inherited;

@@ -69,6 +69,9 @@ struct listener *listener_rebind(const struct listener *running,
  * addresses of from missing in to, and those of to new since from. */
 void listener_log_moved(const struct listener *from, const struct listener *to);
 
+/** The listening sockets' descriptors into fds (at most max), and how many there are. */
+size_t listener_fds(const struct listener *listener, int *fds, size_t max);
+
 /** True when the sockets came from systemd (listener_new_inherited). */
 bool listener_is_inherited(const struct listener *listener);
 

@@ -4700,12 +4700,22 @@ static format_fn *formatter_of(const struct key *key)
 	return NULL;
 }
 
-/* With a trace: "  # FILE:LINE" where the value was given, "  # default" otherwise. */
-static void format_origin(struct text_buffer *out, const struct key *key, const void *base)
+/* With a trace: "  # FILE:LINE" where the value was given, "  # default" otherwise; a value a
+ * secret key of keys parsed into (a token's sha256 from its token:) names that key's line. */
+static void format_origin(struct text_buffer *out, const struct key *keys, const struct key *key,
+			  const void *base)
 {
 	const struct origin *origin = out->trace ? origin_find(out->trace, base, key) : NULL;
+	const struct key *secret = keys;
 
-	if (origin)
+	for (; out->trace && !origin && secret->name; secret++)
+		if (secret->secret && secret->offset == key->offset &&
+		    (origin = origin_find(out->trace, base, secret)))
+			break;
+	if (origin && origin->key != key)
+		text_append(out, "  # %s:%zu (from %s:)", out->trace->filename,
+			    origin->mark.line + 1, secret->name);
+	else if (origin)
 		text_append(out, "  # %s:%zu", out->trace->filename, origin->mark.line + 1);
 	else if (out->trace)
 		text_append(out, "  # default");
@@ -4732,7 +4742,7 @@ static void format_mapping(struct text_buffer *out, const struct key *keys, cons
 		if (!key->children && key->parse != parse_rules && key->parse != parse_receivers &&
 		    key->parse != parse_tokens && key->parse != parse_sources &&
 		    key->parse != parse_mappings) {
-			format_origin(out, key, base);
+			format_origin(out, keys, key, base);
 			text_append(out, "\n");
 		}
 	}
@@ -5084,6 +5094,30 @@ static void name_rules_in_errors(struct config_errors *errors, const struct conf
 {
 	for (size_t i = 0; i < errors->count; i++)
 		name_rule_in_error(errors->message[i], config);
+}
+
+bool config_holds_nothing(const char *text, size_t len)
+{
+	struct config_errors errors;
+	struct loader loader = { .filename = "(config)", .errors = &errors };
+	bool nothing = false;
+
+	memset(&errors, 0, sizeof errors);
+	if (!yaml_parser_initialize(&loader.parser))
+		return false;
+	yaml_parser_set_input_string(&loader.parser, (const unsigned char *)(text ? text : ""),
+				     text ? len : 0);
+	if (loader_next(&loader) && loader_next(&loader)) { /* stream start, document start */
+		if (loader.event.type == YAML_STREAM_END_EVENT)
+			nothing = true;
+		else if (loader_next(&loader) && scalar_is_null(&loader))
+			nothing = loader_next(&loader) && loader_next(&loader) &&
+				  loader.event.type == YAML_STREAM_END_EVENT;
+	}
+	if (loader.has_event)
+		yaml_event_delete(&loader.event);
+	yaml_parser_delete(&loader.parser);
+	return nothing;
 }
 
 /* Parse text into *parsed (defaults first), collecting errors; the loader keeps where each

@@ -470,6 +470,13 @@ struct config_errors {
 void config_set_defaults(struct config *config);
 
 /**
+ * Whether text holds no configuration: no YAML document at all (empty, blanks, comments) or one
+ * document that is only a null ("---" / "..." alone, "~", "null"), which config_parse would
+ * take as every default. False for anything else, broken YAML included (config_parse says why).
+ */
+bool config_holds_nothing(const char *text, size_t len);
+
+/**
  * Parse a YAML configuration from a buffer. Keys not given keep their defaults.
  * Every error is collected as "FILENAME:LINE:COLUMN: key.path: what is wrong" (1-based).
  * Returns 0 and fills *config only when there are no errors; otherwise -EINVAL, *config

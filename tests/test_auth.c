@@ -680,18 +680,30 @@ static void test_tokens_file(void **state)
 	request(&h, "GET", "/metrics", ADMIN_TOKEN, NULL, &answer);
 	assert_non_null(strstr(answer.body, "\ncadmon_auth_tokens 4\n"));
 
-	/* a reload re-reads it: a token removed no longer works; a bad file changes nothing */
+	/* a reload re-reads it, each change counted: a token replaced ("file-token-000002") or
+	 * removed no longer works; a bad file changes nothing */
+	assert_int_equal(harness_write_file(path, "05CBCBE75762AD5DAF863330FD18E7B24FB59DB71005307"
+						  "217405D88EBC08400 viewer wall-2\n"),
+			 0);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
+	expect_log(&h, "cadmond: reload: auth.tokens_file: 1 token -> 1 (1 added, 1 removed)\n"
+		       "cadmond: configuration reloaded: 1 change\n");
+	request(&h, "GET", "/api/alerts", "file-token-000001", NULL, &answer);
+	assert_int_equal(answer.status, 401);
+	request(&h, "GET", "/api/alerts", "file-token-000002", NULL, &answer);
+	assert_int_equal(answer.status, 200);
 	assert_int_equal(harness_write_file(path, "# nobody\n"), 0);
 	assert_int_equal(harness_signal(&h, SIGHUP), 0);
-	expect_log(&h, "cadmond: reload: auth: 4 tokens -> 3\n");
-	request(&h, "GET", "/api/alerts", "file-token-000001", NULL, &answer);
+	expect_log(&h, "cadmond: reload: auth.tokens_file: 1 token -> 0 (0 added, 1 removed)\n"
+		       "cadmond: configuration reloaded: 1 change\n");
+	request(&h, "GET", "/api/alerts", "file-token-000002", NULL, &answer);
 	assert_int_equal(answer.status, 401);
 	assert_int_equal(harness_write_file(path, "x viewer y\n"), 0);
 	assert_int_equal(harness_signal(&h, SIGHUP), 0);
 	expect_log_format(
 		&h,
 		"cadmond: error: %s:1: the digest must be 64 hex digits (a SHA-256)\n"
-		"cadmond: error: configuration not reloaded: 1 errors; keeping the running one\n",
+		"cadmond: error: configuration not reloaded: 1 error; keeping the running one\n",
 		path);
 	request(&h, "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
 	assert_int_equal(answer.status, 200);
@@ -759,6 +771,13 @@ static void check_refused(const char *yaml, const char *expected_n, const char *
 #define FEED_NEEDS                                                                                 \
 	"set feed.tls with tls.certificate, tls.key and tls.client_ca (mutual TLS) (or listen on " \
 	"127.0.0.1 / ::1)"
+/* systemd's sockets */
+#define SOCKET_ALERTS_NEEDS                                                                        \
+	"set alerts.tls with tls.certificate and tls.key, and a token (auth.tokens or "            \
+	"auth.tokens_file) (or bind the .socket unit to loopback)"
+#define SOCKET_FEED_NEEDS                                                                          \
+	"set feed.tls with tls.certificate, tls.key and tls.client_ca (mutual TLS) (or bind the "  \
+	".socket unit to loopback)"
 
 /* Without TLS and tokens, any address but loopback is refused, saying which keys to set: by
  * -n and at the start (nothing is bound). Loopback in every spelling is fine. */
@@ -802,21 +821,29 @@ static void test_loopback_only(void **state)
 	unlink(config_path);
 }
 
-/* With TLS on each listener (mutual for feeds) and tokens, every address is accepted: -n
- * says so, and cadmond starts on the wildcard addresses (run for 2 s, then stopped). */
-static void test_protected_listeners_accepted(void **state)
+/* Test certificates (tests/tls/make-certs.sh) in a new temporary directory certs. */
+static void make_certs(char certs[PATH_MAX])
 {
 	const char *script = getenv("CADMON_MAKE_CERTS");
-	char certs[PATH_MAX], config_path[PATH_MAX], command[2 * PATH_MAX], yaml[4 * PATH_MAX];
-	struct harness_result result;
-	const char *const check[] = { "-n", "-c", config_path, NULL };
-	const char *const run[] = { "-c", config_path, NULL };
-	(void)state;
+	char command[2 * PATH_MAX + 64];
 
 	assert_non_null(script);
 	assert_int_equal(harness_temp_dir("certs", certs), 0);
 	snprintf(command, sizeof command, "sh '%s' '%s' >/dev/null 2>&1", script, certs);
 	assert_int_equal(system(command), 0);
+}
+
+/* With TLS on each listener (mutual for feeds) and tokens, every address is accepted: -n
+ * says so, and cadmond starts on the wildcard addresses (run for 2 s, then stopped). */
+static void test_protected_listeners_accepted(void **state)
+{
+	char certs[PATH_MAX], config_path[PATH_MAX], yaml[4 * PATH_MAX];
+	struct harness_result result;
+	const char *const check[] = { "-n", "-c", config_path, NULL };
+	const char *const run[] = { "-c", config_path, NULL };
+	(void)state;
+
+	make_certs(certs);
 	snprintf(yaml, sizeof yaml,
 		 "feed: {listen: \"0.0.0.0:0\", tls: true}\n"
 		 "alerts: {listen: \"[::]:0\", tls: true}\n"
@@ -859,10 +886,101 @@ static void test_activated_socket_checked(void **state)
 	expect_log_format(&h,
 			  "cadmond: error: socket \"alerts\" from systemd (fd 3) listens on "
 			  "0.0.0.0:%u, not a loopback "
-			  "address: " ALERTS_NEEDS "\n",
+			  "address: " SOCKET_ALERTS_NEEDS "\n",
 			  (unsigned)ntohs(address.sin_port));
 	close(fd);
 	harness_cleanup(&h);
+}
+
+/* systemd's sockets stay across a reload, so the reload is checked against them too: with
+ * systemd's socket name on every interface (started protected with options), a reload to
+ * reloaded is refused saying what the socket needs, unchanged is not logged, and tokens_kept
+ * requires a token still (a caller without one refused). */
+static void expect_reload_refused_on_activated(const char *name,
+					       const struct harness_options *options,
+					       const struct harness_options *reloaded,
+					       const char *needs, const char *unchanged,
+					       bool tokens_kept)
+{
+	static struct answer answer;
+	struct harness h = { 0 };
+	struct sockaddr_in address = { .sin_family = AF_INET,
+				       .sin_addr.s_addr = htonl(INADDR_ANY) };
+	socklen_t len = sizeof address;
+	bool alerts = strcmp(name, "alerts") == 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
+	uint16_t port = ntohs(address.sin_port);
+	/* where the harness probes: the activated socket, and a port picked for the other */
+	*(alerts ? &h.alerts_port : &h.feed_port) = port;
+	assert_int_equal(harness_pick_ports(alerts ? &h.feed_port : &h.alerts_port, 1), 0);
+	const struct harness_socket sockets[] = { { fd, name } };
+	assert_int_equal(harness_start_activated(&h, options, sockets, 1), 0);
+	close(fd);
+
+	assert_int_equal(harness_write_config(&h, reloaded), 0);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
+	expect_log_format(&h,
+			  "cadmond: error: configuration not reloaded: socket \"%s\" from "
+			  "systemd (fd 3) listens on 0.0.0.0:%u, not a loopback address: %s"
+			  "; keeping the running one\n",
+			  name, (unsigned)port, needs);
+	expect_no_log(&h, unchanged);
+	if (tokens_kept) {
+		request(&h, "GET", "/api/alerts", NULL, NULL, &answer);
+		assert_int_equal(answer.status, 401);
+		assert_string_equal(answer.body, MISSING);
+		request(&h, "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
+		assert_int_equal(answer.status, 200);
+	}
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+/* The alert port's socket (TLS and tokens): a file left with no token is refused and the
+ * tokens stay. */
+static void test_reload_keeps_activated_socket_protected(void **state)
+{
+	char certs[PATH_MAX], tls[4 * PATH_MAX], extra[8 * PATH_MAX];
+	struct harness_options options = { .alerts_yaml = "  tls: true\n", .alerts_tls = true };
+	struct harness_options reloaded = options;
+	(void)state;
+
+	make_certs(certs);
+	snprintf(tls, sizeof tls,
+		 "tls: {certificate: \"%s/server.pem\", key: \"%s/server.key\"}\n", certs,
+		 certs);
+	snprintf(extra, sizeof extra, "%s" TOKENS_YAML, tls);
+	options.extra_yaml = extra;
+	reloaded.extra_yaml = tls;
+	expect_reload_refused_on_activated("alerts", &options, &reloaded, SOCKET_ALERTS_NEEDS,
+					   "reload: auth", true);
+	harness_remove_tree(certs);
+}
+
+/* The feed port's socket (mutual TLS): turning feed.require_client_certificate off (a
+ * reloadable key) is refused and the port keeps asking for certificates. */
+static void test_reload_keeps_activated_feed_certified(void **state)
+{
+	char certs[PATH_MAX], tls[4 * PATH_MAX];
+	struct harness_options options = { .feed_yaml = "  tls: true\n", .extra_yaml = tls };
+	struct harness_options reloaded = options;
+	(void)state;
+
+	make_certs(certs);
+	snprintf(tls, sizeof tls,
+		 "tls: {certificate: \"%s/server.pem\", key: \"%s/server.key\", client_ca: "
+		 "\"%s/ca.pem\"}\n",
+		 certs, certs, certs);
+	reloaded.feed_yaml = "  tls: true\n  require_client_certificate: false\n"
+			     "  source_binding: none\n";
+	expect_reload_refused_on_activated("feed", &options, &reloaded, SOCKET_FEED_NEEDS,
+					   "reload: feed.require_client_certificate", false);
+	harness_remove_tree(certs);
 }
 
 /* ---- the journal keeps full numbers, for the service only --------------------------------- */
@@ -936,6 +1054,8 @@ int main(void)
 		cmocka_unit_test(test_loopback_only),
 		cmocka_unit_test(test_protected_listeners_accepted),
 		cmocka_unit_test(test_activated_socket_checked),
+		cmocka_unit_test(test_reload_keeps_activated_socket_protected),
+		cmocka_unit_test(test_reload_keeps_activated_feed_certified),
 		cmocka_unit_test(test_journal_modes),
 	};
 

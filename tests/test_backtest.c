@@ -964,6 +964,53 @@ static void test_source_key_anywhere(void **state)
 		       "  cad-2                  2 events, 0 late, 0 future, 0 too_late, 0 s behind\n");
 }
 
+/* An input's first line may be a hello (cadmon-sim --source writes one), as a connection's: not
+ * a record; a good one names the source of the input's lines that name none, a bad one leaves
+ * them unnamed (cadmond goes on without a source); a hello later in an input is a line
+ * (missing_field, as cadmond's). Before: the hello was a rejected record. */
+static void test_hello_names_the_inputs_source(void **state)
+{
+	static const char named[] =
+		"{\"hello\":\"feed\",\"source\":\"cad-h\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"a\",\"ts\":\"2026-11-29T09:00:00Z\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"b\",\"ts\":\"2026-11-29T09:00:10Z\","
+		"\"source\":\"cad-1\"}\n";
+	static const char bad[] =
+		"\n{\"hello\":\"feed\",\"source\":\"\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"2026-11-29T09:00:20Z\"}\n";
+	char first[PATH_MAX_BYTES], second[PATH_MAX_BYTES], expected[PATH_MAX_BYTES + 256];
+	const char *const args[] = {"-c", fixture.config, first, second, NULL};
+	struct tool_run run;
+
+	(void)state;
+	write_input(first, "hello.ndjson", named);
+	write_input(second, "bad-hello.ndjson", bad);
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	assert_string_equal(run.err, "");
+	assert_non_null(strstr(
+		run.out,
+		"sources\n"
+		"  cad-h                  1 events, 0 late, 0 future, 0 too_late, 20 s behind\n"
+		"  cad-1                  1 events, 0 late, 0 future, 0 too_late, 10 s behind\n"
+		"  (unnamed)              1 events, 0 late, 0 future, 0 too_late, 0 s behind\n"));
+	tool_run_free(&run);
+
+	static const char late[] =
+		"{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"2026-11-29T09:00:20Z\"}\n"
+		"{\"hello\":\"feed\",\"source\":\"late\"}\n";
+	write_file(second, late, strlen(late));
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	snprintf(expected, sizeof expected,
+		 "cadmon-backtest: %s:2: missing_field: missing required field \"type\"\n"
+		 "cadmon-backtest: 4 records (non-blank lines) read (and 1 hello), 3 accepted, "
+		 "1 rejected: missing_field 1\n",
+		 second);
+	assert_string_equal(run.err, expected);
+	tool_run_free(&run);
+}
+
 /* A "source" is a name a hello could give (docs/protocol.md): its key may be written with
  * escapes, as in a hello; a name of 65 bytes (or 66), with a control character, empty or not a
  * string is refused with the hello's message and counted, never taken as the unnamed stream
@@ -1366,10 +1413,10 @@ static void test_bad_config_exits_1(void **state)
 	assert_int_equal(run.exit_status, 1);
 	assert_string_equal(run.out, "");
 	snprintf(expected, sizeof(expected),
-		 "%s:4:23: detector.rules[0] (name: quick): window_seconds: must be an integer "
-		 "from 1 to 2592000\n"
-		 "%s:5:18: detector.rules[0] (name: quick): min_ratio: must be a number from 0 to "
-		 "1\n",
+		 "cadmon-backtest: %s:4:23: detector.rules[0] (name: quick): window_seconds: must "
+		 "be an integer from 1 to 2592000\n"
+		 "cadmon-backtest: %s:5:18: detector.rules[0] (name: quick): min_ratio: must be a "
+		 "number from 0 to 1\n",
 		 config, config);
 	assert_string_equal(run.err, expected);
 	tool_run_free(&run);
@@ -1385,10 +1432,47 @@ static void test_unreadable_config_exits_1(void **state)
 	path_in_dir(config, "no-such.yaml");
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 1);
-	snprintf(expected, sizeof(expected), "%s: cannot read: No such file or directory\n",
-		 config);
+	snprintf(expected, sizeof(expected),
+		 "cadmon-backtest: %s: cannot read: No such file or directory\n", config);
 	assert_string_equal(run.err, expected);
 	assert_string_equal(run.out, "");
+	tool_run_free(&run);
+}
+
+/* The tool, run with args, exits with status, nothing on stdout and exactly err on stderr. */
+static void assert_run_fails(const char *const args[], int status, const char *err)
+{
+	struct tool_run run;
+
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, status);
+	assert_string_equal(run.out, "");
+	assert_string_equal(run.err, err);
+	tool_run_free(&run);
+}
+
+/* --html's file is opened before anything is printed: a path that cannot be created fails with
+ * nothing on stdout (before: the text report, then the error); a write failure says its errno
+ * (before: /dev/full's ENOSPC came out as "Input/output error"). */
+static void test_html_file_errors_exit_1(void **state)
+{
+	char html_path[PATH_MAX_BYTES], expected[PATH_MAX_BYTES + 128];
+	const char *const args[] = {"-q", "-c", fixture.config, "--html", html_path,
+				    fixture.recording, NULL};
+	struct tool_run run;
+
+	(void)state;
+	path_in_dir(html_path, "no-such-dir/report.html");
+	snprintf(expected, sizeof(expected),
+		 "cadmon-backtest: %s: cannot create: No such file or directory\n", html_path);
+	assert_run_fails(args, 1, expected);
+
+	snprintf(html_path, sizeof(html_path), "/dev/full");
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 1);
+	assert_string_equal(run.err,
+			    "cadmon-backtest: /dev/full: cannot write the report: No space left on "
+			    "device\n");
 	tool_run_free(&run);
 }
 
@@ -1426,16 +1510,11 @@ static void test_directory_input_exits_1(void **state)
 
 static void assert_usage_error(const char *const args[], const char *first_line)
 {
-	struct tool_run run;
 	char expected[256];
 
-	run_tool(args, &run);
-	assert_int_equal(run.exit_status, 2);
-	assert_string_equal(run.out, "");
 	snprintf(expected, sizeof(expected),
 		 "cadmon-backtest: %s\nTry 'cadmon-backtest -h' for help.\n", first_line);
-	assert_string_equal(run.err, expected);
-	tool_run_free(&run);
+	assert_run_fails(args, 2, expected);
 }
 
 static void test_usage_errors_exit_2(void **state)
@@ -1720,6 +1799,7 @@ int main(void)
 		cmocka_unit_test(test_unterminated_last_line_is_read),
 		cmocka_unit_test(test_sources_and_the_future_guard),
 		cmocka_unit_test(test_source_key_anywhere),
+		cmocka_unit_test(test_hello_names_the_inputs_source),
 		cmocka_unit_test(test_source_escaped_or_refused),
 		cmocka_unit_test(test_sources_bind_their_calls),
 		cmocka_unit_test(test_named_source_numbering),
@@ -1729,6 +1809,7 @@ int main(void)
 		cmocka_unit_test(test_same_input_same_output),
 		cmocka_unit_test(test_bad_config_exits_1),
 		cmocka_unit_test(test_unreadable_config_exits_1),
+		cmocka_unit_test(test_html_file_errors_exit_1),
 		cmocka_unit_test(test_missing_input_exits_1),
 		cmocka_unit_test(test_directory_input_exits_1),
 		cmocka_unit_test(test_usage_errors_exit_2),

@@ -2807,6 +2807,19 @@ static void test_dump_traced_names_origins(void **state)
 		       "      window_seconds: 600  # site.yaml:7\n"));
 	free(dumped);
 
+	/* a digest made from a token in clear names the token's line */
+	static const char tokens[] = "auth:\n  tokens:\n"
+				     "    - {name: wall, role: viewer, "
+				     "token: wall-token-0123456789}\n";
+	dumped = config_dump_traced(tokens, strlen(tokens), "site.yaml", &len, &errors);
+	assert_non_null(dumped);
+	assert_non_null(strstr(dumped, "    - name: wall  # site.yaml:3\n"
+				       "      role: viewer  # site.yaml:3\n"
+				       "      sha256: f473101bba4ae2a3fb9c8262376d8a30"
+				       "cdbd932f49e8708480506bcb5027bb0d"
+				       "  # site.yaml:3 (from token:)\n"));
+	free(dumped);
+
 	assert_null(config_dump_traced("feed: [1]\n", 10, "bad.yaml", &len, &errors));
 	assert_int_equal(errors.count, 1);
 	assert_string_equal(errors.message[0], "bad.yaml:1:7: feed: must be a mapping");
@@ -3090,10 +3103,29 @@ static void test_diff_sources(void **state)
 			    "unlisted_sources: accept -> reject\n");
 }
 
+/* What config_parse would take as every default is no configuration; anything else, broken
+ * YAML included, is left to config_parse. */
+static void test_holds_nothing(void **state)
+{
+	static const char *const nothing[] = { "", " \n\n", "# only\n  # comments\n", "---\n",
+					       "---\n...\n", "# a\n---\n# b\n...\n",
+					       "--- ~\n", "null\n" };
+	static const char *const something[] = { "log:\n", "--- {}\n", "---\n...\n---\n",
+						 "'~'\n", "[\n", "--- []\n" };
+	(void)state;
+
+	for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++)
+		assert_true(config_holds_nothing(nothing[i], strlen(nothing[i])));
+	for (size_t i = 0; i < sizeof something / sizeof something[0]; i++)
+		assert_false(config_holds_nothing(something[i], strlen(something[i])));
+	assert_true(config_holds_nothing(NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_holds_nothing),
 		cmocka_unit_test(test_defaults_dump_fixture),
 		cmocka_unit_test(test_storm_usual_half_life_bound),
 		cmocka_unit_test(test_key_docs_match_shipped_file),

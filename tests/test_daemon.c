@@ -285,6 +285,39 @@ static void test_check_missing_file(void **state)
 	harness_result_free(&result);
 }
 
+/* A file truncated to nothing, or left with comments only, is no configuration: taken as every
+ * default it would move a reload's listeners, sources and tokens to the defaults. */
+static void test_check_empty_file_is_an_error(void **state)
+{
+	struct daemon_fixture *f = *state;
+	const char *path = f->harness.config_path;
+	const char *args[] = { "-n", "-c", path, NULL };
+	static const char *const texts[] = { "", "\n  \n", "# cadmon.yaml\n  # nothing yet\n",
+					     "---\n...\n", "# cadmon.yaml\n---\n# nothing\n...\n",
+					     "--- ~\n" };
+	struct harness_result result;
+	char expected[PATH_MAX + 256];
+
+	assert_int_equal(harness_temp_file("config", f->harness.config_path), 0);
+	snprintf(expected, sizeof expected,
+		 "%s: holds no configuration (empty, comments or an empty document); without -c "
+		 "cadmond runs on its built-in defaults\n",
+		 path);
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		assert_int_equal(harness_write_file(path, texts[i]), 0);
+		assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+		assert_string_equal(result.out, "");
+		assert_string_equal(result.err, expected);
+		assert_int_equal(result.status, 1);
+		harness_result_free(&result);
+	}
+	assert_int_equal(harness_write_file(path, "# a comment, then a key\nfeed: {}\n"), 0);
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_string_equal(result.out, "configuration OK\n");
+	assert_int_equal(result.status, 0);
+	harness_result_free(&result);
+}
+
 static void test_version(void **state)
 {
 	const char *args[] = { "-V", NULL };
@@ -1268,13 +1301,26 @@ static void test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s(void **stat
 
 /* --- reload --- */
 
+/* After a refused reload: nothing was applied, and the running rule (4 calls) still fires on
+ * the shift. */
+static void expect_running_rule_kept(struct daemon_fixture *f)
+{
+	int subscriber, feed;
+
+	expect_no_log(&f->harness, "reload: ");
+	subscriber = connect_subscriber(f);
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	send_shift(feed, false);
+	expect_line(subscriber, shift_alert);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 /* A file with errors changes nothing, not even its valid parts: the rule of the rejected
  * file (5 calls) would not fire on the shift; the running one (4 calls) does. */
 static void test_reload_with_errors_keeps_running_config(void **state)
 {
 	struct daemon_fixture *f = *state;
 	const char *path = f->harness.config_path;
-	int subscriber, feed;
 
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	assert_int_equal(harness_write_file(path, "feed:\n"
@@ -1294,12 +1340,25 @@ static void test_reload_with_errors_keeps_running_config(void **state)
 		"cadmond: error: %s:4:3: alerts.bogus: unknown key\n"
 		"cadmond: error: configuration not reloaded: 2 errors; keeping the running one\n",
 		path, path);
-	expect_no_log(&f->harness, "reload: ");
-	subscriber = connect_subscriber(f);
-	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
-	send_shift(feed, false);
-	expect_line(subscriber, shift_alert);
-	assert_int_equal(harness_stop(&f->harness), 0);
+	expect_running_rule_kept(f);
+}
+
+/* A file emptied between two writes of a configuration tool is refused at a reload: the
+ * running configuration, its rule included, stays. */
+static void test_reload_of_an_emptied_file_keeps_running_config(void **state)
+{
+	struct daemon_fixture *f = *state;
+	const char *path = f->harness.config_path;
+
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	assert_int_equal(harness_write_file(path, ""), 0);
+	expect_reload_log_format(&f->harness,
+				 "cadmond: error: %s: holds no configuration (empty, comments or an "
+				 "empty document)\n"
+				 "cadmond: error: configuration not reloaded: 1 error; keeping the "
+				 "running one\n",
+				 path);
+	expect_running_rule_kept(f);
 }
 
 static void test_reload_applies_subscriber_limit(void **state)
@@ -1447,6 +1506,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_config_at_start_exits_1,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test(test_check_missing_file),
+		cmocka_unit_test_setup_teardown(test_check_empty_file_is_an_error,
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_help_documents_exit_codes),
 		cmocka_unit_test(test_dump_schema),
@@ -1493,6 +1554,8 @@ int main(void)
 			test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s,
 			daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_with_errors_keeps_running_config,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_of_an_emptied_file_keeps_running_config,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_applies_subscriber_limit,
 						daemon_fixture_setup, daemon_fixture_teardown),

@@ -37,6 +37,7 @@
 #include "daemon_expect.h"
 #include "daemon_harness.h"
 #include "flood_fixture.h"
+#include "tool_run.h"
 
 #define NODES 3
 #define AGENCIES 4
@@ -1637,9 +1638,39 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* cadmon-publish --listen takes a port as the other tools do (tools/net.c), 0 (any free port)
+ * to 65535, refused before any connection: getaddrinfo took 99999 (and +99999, " 99999") as
+ * 34463 and listened there. */
+static void test_publish_listen_port_checked(void **state)
+{
+	static const char *const addresses[] = { "127.0.0.1:99999", "[::1]:65536", ":7400",
+						 "127.0.0.1:", "127.0.0.1:+99999",
+						 "127.0.0.1: 99999", "127.0.0.1:-1",
+						 "127.0.0.1:0x10" };
+	(void)state;
+
+	for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++) {
+		const char *const args[] = { "--server", "nats://127.0.0.1:1", "--listen",
+					     addresses[i], NULL };
+		char expected[256];
+		struct tool_run run;
+
+		tool_run(env_or("CADMON_PUBLISH", "cadmon-publish"), args, NULL, &run);
+		snprintf(expected, sizeof expected,
+			 "cadmon-publish: --listen: expected HOST:PORT (or [V6]:PORT), PORT from 0 "
+			 "to 65535, got \"%s\"\n",
+			 addresses[i]);
+		assert_string_equal(run.err, expected);
+		assert_string_equal(run.out, "");
+		assert_int_equal(run.exit_status, 2);
+		tool_run_free(&run);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_publish_listen_port_checked),
 		/* these five share one cluster (start_world); the last starts its own */
 		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill,
 					  teardown_keep_cluster),

@@ -301,13 +301,12 @@ static void test_reload_moves_feed_port(void **state)
 	snprintf(listen, sizeof listen, "\"127.0.0.1:%u\"", new_port);
 	after.feed_listen = listen;
 	assert_int_equal(harness_write_config(&f->harness, &after), 0);
-	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log_format(&f->harness,
-			  "cadmond: reload: feed.listen: [127.0.0.1:%u] -> [127.0.0.1:%u]\n"
-			  "cadmond: no longer listening for feeds on 127.0.0.1:%u\n"
-			  "cadmond: listening for feeds on 127.0.0.1:%u\n"
-			  "cadmond: configuration reloaded: 1 change\n",
-			  old_port, new_port, old_port, new_port);
+	expect_reload_log_format(&f->harness,
+				 "cadmond: reload: feed.listen: [127.0.0.1:%u] -> [127.0.0.1:%u]\n"
+				 "cadmond: no longer listening for feeds on 127.0.0.1:%u\n"
+				 "cadmond: listening for feeds on 127.0.0.1:%u\n"
+				 "cadmond: configuration reloaded: 1 change\n",
+				 old_port, new_port, old_port, new_port);
 	f->harness.feed_port = new_port;
 	expect_refused(old_port);
 

@@ -460,6 +460,10 @@ static void test_bad_options_exit_2_with_a_message(void **state)
 	static const char *const no_value[] = { "--seed", NULL };
 	static const char *const bad_start[] = { "--start", "2026-13-01T00:00:00Z", NULL };
 	static const char *const bad_share[] = { "--hangup-share", "1.5", NULL };
+	/* getaddrinfo reads a port with strtoul: 99999, +99999 and " 99999" would be 34463 */
+	static const char *const bad_ports[] = { "127.0.0.1:99999", "127.0.0.1:+99999",
+						 "127.0.0.1: 99999", "127.0.0.1:-1",
+						 "127.0.0.1:0x10", "[::1]:0" };
 
 	(void)state;
 	expect_usage_error(zero_operators,
@@ -479,6 +483,16 @@ static void test_bad_options_exit_2_with_a_message(void **state)
 	expect_usage_error(bad_share, "cadmon-sim: --hangup-share: expected a number of at least 0 "
 				      "and at most 1, got \"1.5\"\n"
 				      "Try 'cadmon-sim -h' for help.\n");
+	for (size_t i = 0; i < sizeof bad_ports / sizeof bad_ports[0]; i++) {
+		const char *const args[] = { "--connect", bad_ports[i], NULL };
+		char expected[160];
+
+		snprintf(expected, sizeof expected,
+			 "cadmon-sim: --connect: expected HOST:PORT (or [V6]:PORT), PORT from 1 to "
+			 "65535, got \"%s\"\nTry 'cadmon-sim -h' for help.\n",
+			 bad_ports[i]);
+		expect_usage_error(args, expected);
+	}
 	struct tool_run run;
 	run_sim(bad_start, &run);
 	assert_int_equal(run.exit_status, 2);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acks.h"
 #include "array.h"
 #include "hash.h"
 #include "line_reader.h"
@@ -60,6 +61,7 @@ struct backtest {
 	struct engine_origin origin;
 	struct line_reader *reader;
 	const char *input_name;          /* of the input being read, for reject reports */
+	struct acks acks;                /* the input's hello, as a connection's: its source */
 	struct mapping *mapping;         /* records of another shape; NULL: feed lines */
 	struct backtest_records records;
 	uint64_t line_number;            /* of the record being mapped */
@@ -398,6 +400,8 @@ static void process_line(struct backtest *backtest, const char *line, size_t len
 		engine_count_reject(backtest->engine, verdict->reject);
 		return;
 	}
+	if (!source && backtest->acks.source[0]) /* the input's hello named it */
+		source = backtest->acks.source;
 	backtest->origin.source = source ? source : "";
 	backtest->origin.named = source != NULL;
 	engine_apply(backtest->engine, &backtest->origin, parsed, verdict);
@@ -453,6 +457,18 @@ static void read_line(const char *line, size_t len, uint64_t line_number, void *
 		read_mapped_line(backtest, line, len, line_number);
 		return;
 	}
+	if (!backtest->acks.first_line_seen && len > 0) {
+		char why[BACKTEST_WHY_MAX];
+
+		/* an input's first line may be a hello, as a connection's (cadmon-sim --source):
+		 * not a record; a good one names the source of the lines that name none */
+		enum acks_hello hello =
+			acks_first_line(&backtest->acks, line, len, why, sizeof why);
+		if (hello != ACKS_NOT_HELLO) {
+			backtest->records.hellos++;
+			return;
+		}
+	}
 	process_line(backtest, line, len, &verdict);
 	if (backtest->parsed.blank)
 		return;
@@ -494,6 +510,7 @@ int backtest_run_fd(struct backtest *backtest, int fd, const char *input_name)
 
 	backtest->input_name = input_name;
 	backtest->line_number = 0;
+	memset(&backtest->acks, 0, sizeof backtest->acks);
 	if (backtest->mapping)
 		mapping_reset(backtest->mapping);
 	rc = line_reader_read_fd(backtest->reader, fd, &callbacks, backtest, &stats);

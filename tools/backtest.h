@@ -81,6 +81,7 @@ struct backtest_records {
 	uint64_t accepted;
 	uint64_t skipped; /* unanswered calls: no events, not an error */
 	uint64_t rejected;
+	uint64_t hellos;  /* inputs' first lines that were hellos (good or bad): not records */
 	uint64_t by_event_reason[EVENT_REJECT_COUNT];
 	uint64_t by_mapping_reason[MAPPING_STATUS_COUNT];
 };

@@ -104,7 +104,9 @@ static void print_usage(FILE *out)
 	      "A line may name its CAD with a \"source\" field (1 to 64 bytes, no control\n"
 	      "characters, as a hello's): its lines are judged as cadmond judges those of a\n"
 	      "connection whose hello named it (its own clock, seq numbering, calls and\n"
-	      "call-takers); a line naming an invalid one is rejected.\n"
+	      "call-takers); a line naming an invalid one is rejected. A FILE's first line\n"
+	      "may be a hello (as cadmon-sim --source writes): it names the source of the\n"
+	      "FILE's lines that name none, and is not a record.\n"
 	      "Text output: every alert line exactly as cadmond sends it to subscribers, then a\n"
 	      "table per operator (most alerts first) and the totals.\n"
 	      "After any rejected or skipped record, a summary on stderr: records read,\n"
@@ -178,12 +180,13 @@ static int parse_options(int argc, char **argv, struct options *options)
 static void print_config_errors(const struct config_errors *errors)
 {
 	for (size_t i = 0; i < errors->count && i < CONFIG_MAX_ERRORS; i++)
-		fprintf(stderr, "%s\n", errors->message[i]);
+		fprintf(stderr, "cadmon-backtest: %s\n", errors->message[i]);
 	if (errors->dropped > 0)
-		fprintf(stderr, "... and %zu more errors\n", errors->dropped);
+		fprintf(stderr, "cadmon-backtest: ... and %zu more errors\n", errors->dropped);
 }
 
-/* The built-in defaults, or the file's settings; every error printed as cadmond -n does. */
+/* The built-in defaults, or the file's settings; every error printed as cadmond -n does, after
+ * "cadmon-backtest: ". */
 static int load_config(const char *path, struct config *config)
 {
 	struct config_errors errors = {0};
@@ -197,9 +200,10 @@ static int load_config(const char *path, struct config *config)
 	}
 	rc = small_file_read(path, BACKTEST_CONFIG_MAX_BYTES, &text, &len);
 	if (rc == -EFBIG)
-		fprintf(stderr, "%s: larger than %u bytes\n", path, BACKTEST_CONFIG_MAX_BYTES);
+		fprintf(stderr, "cadmon-backtest: %s: larger than %u bytes\n", path,
+			BACKTEST_CONFIG_MAX_BYTES);
 	else if (rc < 0)
-		fprintf(stderr, "%s: cannot read: %s\n", path, strerror(-rc));
+		fprintf(stderr, "cadmon-backtest: %s: cannot read: %s\n", path, strerror(-rc));
 	if (rc < 0)
 		return rc;
 	rc = config_parse(text, len, path, config, &errors);
@@ -369,28 +373,57 @@ static int replay_inputs(struct run *run, const struct input *inputs, size_t cou
 	return 0;
 }
 
-static int write_html_report(const struct options *options, const struct backtest *backtest)
+/* --html's file, opened before anything is printed: a path it cannot be written to fails the
+ * run at once. Not truncated until the report is written (an earlier report stays if the run
+ * fails). The descriptor, or -1 after saying why. */
+static int open_html_report(const char *path)
 {
-	FILE *out = fopen(options->html_path, "w");
-	int rc;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
 
-	if (!out) {
-		fprintf(stderr, "cadmon-backtest: %s: cannot create: %s\n", options->html_path,
-			strerror(errno));
-		return -1;
-	}
-	rc = report_html_write(out, backtest, (const char *const *)options->inputs,
-			       options->input_count, options->config_path);
-	if (fclose(out) != 0 || rc < 0) {
-		fprintf(stderr, "cadmon-backtest: %s: cannot write the report: %s\n",
-			options->html_path, strerror(rc < 0 ? -rc : errno));
-		return -1;
-	}
-	return 0;
+	if (fd < 0)
+		fprintf(stderr, "cadmon-backtest: %s: cannot create: %s\n", path, strerror(errno));
+	return fd;
 }
 
-/* The report on stdout (text or JSON), then the HTML file; 0 or -1 after printing why. */
-static int write_reports(const struct options *options, const struct backtest *backtest)
+/* The report built in memory, then written to fd with write(2): a failure says its errno
+ * (ENOSPC, EIO), not stdio's buffered guess. */
+static int write_html_report(const struct options *options, const struct backtest *backtest,
+			     int fd)
+{
+	char *data = NULL;
+	size_t len = 0, done = 0;
+	FILE *page = open_memstream(&data, &len);
+	struct stat st;
+	int rc = page ? 0 : -ENOMEM;
+
+	if (page) {
+		rc = report_html_write(page, backtest, (const char *const *)options->inputs,
+				       options->input_count, options->config_path);
+		if (fclose(page) != 0 && rc == 0)
+			rc = -ENOMEM;
+	}
+	if (rc == 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0)
+		rc = -errno;
+	while (rc == 0 && done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+		if (n < 0 && errno != EINTR)
+			rc = -errno;
+		else if (n == 0)
+			rc = -EIO; /* nothing written and no error: not a loop */
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	free(data);
+	if (rc < 0)
+		fprintf(stderr, "cadmon-backtest: %s: cannot write the report: %s\n",
+			options->html_path, strerror(-rc));
+	return rc;
+}
+
+/* The report on stdout (text or JSON), then the HTML file (html_fd); 0 or -1 after printing
+ * why. */
+static int write_reports(const struct options *options, const struct backtest *backtest,
+			 int html_fd)
 {
 	int rc = options->json ? report_json_write(stdout, backtest)
 			       : report_text_write_summary(stdout, backtest);
@@ -403,7 +436,7 @@ static int write_reports(const struct options *options, const struct backtest *b
 		fprintf(stderr, "cadmon-backtest: stdout: write error\n");
 		return -1;
 	}
-	return options->html_path ? write_html_report(options, backtest) : 0;
+	return html_fd >= 0 && write_html_report(options, backtest, html_fd) < 0 ? -1 : 0;
 }
 
 /* "invalid_json 3, bad_timestamp 1": every reason with a count, engine reasons first. */
@@ -445,10 +478,12 @@ static int summarize_records(const struct options *options, const struct backtes
 
 	if ((records->rejected == 0 && records->skipped == 0) || (options->quiet && !failed))
 		return EXIT_OK;
-	fprintf(stderr,
-		"cadmon-backtest: %" PRIu64 " records (non-blank lines) read, %" PRIu64
-		" accepted, ",
-		records->read, records->accepted);
+	fprintf(stderr, "cadmon-backtest: %" PRIu64 " records (non-blank lines) read",
+		records->read);
+	if (records->hellos > 0)
+		fprintf(stderr, " (and %" PRIu64 " %s)", records->hellos,
+			records->hellos == 1 ? "hello" : "hellos");
+	fprintf(stderr, ", %" PRIu64 " accepted, ", records->accepted);
 	if (records->skipped > 0)
 		fprintf(stderr, "%" PRIu64 " skipped (unanswered), ", records->skipped);
 	fprintf(stderr, "%" PRIu64 " rejected%s", records->rejected,
@@ -490,9 +525,14 @@ static int run_backtest(const struct options *options, const struct config *conf
 					     .ctx = &run};
 	struct input *inputs = open_inputs(options);
 	int status = EXIT_INPUT;
+	int html_fd = -1;
 
 	if (!inputs)
 		return EXIT_INPUT;
+	if (options->html_path && (html_fd = open_html_report(options->html_path)) < 0) {
+		close_inputs(inputs, options->input_count);
+		return EXIT_INPUT;
+	}
 	progress_init(&run.progress, stderr, !options->quiet && isatty(STDERR_FILENO),
 		      total_size(inputs, options->input_count));
 	run.backtest = backtest_new(config, keep_for(options), &hooks);
@@ -503,12 +543,17 @@ static int run_backtest(const struct options *options, const struct config *conf
 		if (use_mapping(run.backtest, options, config) == 0 &&
 		    replay_inputs(&run, inputs, options->input_count) == 0) {
 			backtest_finish(run.backtest);
-			if (write_reports(options, run.backtest) == 0)
+			if (write_reports(options, run.backtest, html_fd) == 0)
 				status = summarize_records(options, run.backtest);
 		}
 	}
 	backtest_free(run.backtest);
 	close_inputs(inputs, options->input_count);
+	if (html_fd >= 0 && close(html_fd) < 0 && status != EXIT_INPUT) {
+		fprintf(stderr, "cadmon-backtest: %s: cannot write the report: %s\n",
+			options->html_path, strerror(errno));
+		status = EXIT_INPUT;
+	}
 	return status;
 }
 

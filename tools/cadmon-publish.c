@@ -40,6 +40,7 @@
 #include "config.h"
 #include "mapping.h"
 #include "nats_subject.h"
+#include "net.h"
 #include "small_file.h"
 #include "zonefile.h"
 
@@ -253,6 +254,15 @@ static int parse_options(int argc, char **argv, struct options *options)
 	}
 	if (optind != argc) {
 		usage(stderr);
+		return -1;
+	}
+	char host[256], port[16];
+	if (options->listen &&
+	    net_split_listen_address(options->listen, host, sizeof host, port, sizeof port) < 0) {
+		fprintf(stderr,
+			"cadmon-publish: --listen: expected HOST:PORT (or [V6]:PORT), PORT from 0 "
+			"to 65535, got \"%s\"\n",
+			options->listen);
 		return -1;
 	}
 	if (options->mapping_file && !options->source && !options->listen) {
@@ -786,7 +796,6 @@ struct connection {
 static int listen_on(const char *address)
 {
 	char host[256], port[16], shown[NI_MAXHOST];
-	const char *colon = strrchr(address, ':');
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
 				  .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE };
@@ -795,18 +804,8 @@ static int listen_on(const char *address)
 	socklen_t bound_len = sizeof bound;
 	int fd = -1, one = 1;
 
-	if (!colon || colon == address || (size_t)(colon - address) >= sizeof host ||
-	    strlen(colon + 1) >= sizeof port) {
-		fprintf(stderr, "cadmon-publish: --listen: expected HOST:PORT, got \"%s\"\n",
-			address);
-		return -1;
-	}
-	snprintf(host, sizeof host, "%.*s", (int)(colon - address), address);
-	snprintf(port, sizeof port, "%s", colon + 1);
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
+	if (net_split_listen_address(address, host, sizeof host, port, sizeof port) < 0)
+		return -1; /* parse_options said why */
 	int rc = getaddrinfo(host, port, &hints, &found);
 	if (rc != 0) {
 		fprintf(stderr, "cadmon-publish: --listen %s: %s\n", address, gai_strerror(rc));

@@ -366,7 +366,8 @@ static int parse_connect(struct sim_options *options, const char *text)
 	char host[NET_HOST_MAX], port[NET_PORT_MAX];
 
 	if (net_split_host_port(text, host, sizeof(host), port, sizeof(port)) != 0)
-		return cli_usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"",
+		return cli_usage_error("--connect: expected HOST:PORT (or [V6]:PORT), PORT from 1 "
+				       "to 65535, got \"%s\"",
 				       text);
 	options->connect = text;
 	return 0;

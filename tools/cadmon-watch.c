@@ -838,7 +838,8 @@ static int parse_connect(struct watch_options *options, const char *text)
 	char host[NET_HOST_MAX], port[NET_PORT_MAX];
 
 	if (net_split_host_port(text, host, sizeof(host), port, sizeof(port)) != 0)
-		return cli_usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"",
+		return cli_usage_error("--connect: expected HOST:PORT (or [V6]:PORT), PORT from 1 "
+				       "to 65535, got \"%s\"",
 				       text);
 	if (options->address_count == WATCH_BOARD_MAX_INSTANCES)
 		return cli_usage_error("--connect: at most %d addresses",

@@ -3,6 +3,7 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -20,8 +21,27 @@
 
 #define NET_RETRY_PAUSE_NS (100 * 1000 * 1000)
 
-int net_split_host_port(const char *address, char *host, size_t host_size, char *port,
-			size_t port_size)
+/* A port not starting with a letter must be all digits, lowest (1 to connect, 0 to listen) to
+ * 65535: getaddrinfo reads it with strtoul, taking "99999", "+99999" and " 99999" as 34463. A
+ * service name ("https") is left to getaddrinfo. */
+static bool port_number_fits(const char *port, unsigned long lowest)
+{
+	unsigned long number = 0;
+
+	if (isalpha((unsigned char)port[0]))
+		return true;
+	for (const char *c = port; *c; c++) {
+		if (!isdigit((unsigned char)*c))
+			return false;
+		number = number * 10 + (unsigned long)(*c - '0');
+		if (number > 65535)
+			return false;
+	}
+	return number >= lowest;
+}
+
+static int split_address(const char *address, unsigned long lowest_port, char *host,
+			 size_t host_size, char *port, size_t port_size)
 {
 	const char *colon = strrchr(address, ':');
 	const char *host_start = address, *host_end = colon;
@@ -41,7 +61,19 @@ int net_split_host_port(const char *address, char *host, size_t host_size, char 
 	memcpy(host, host_start, host_len);
 	host[host_len] = '\0';
 	memcpy(port, colon + 1, port_len + 1);
-	return 0;
+	return port_number_fits(port, lowest_port) ? 0 : -1;
+}
+
+int net_split_host_port(const char *address, char *host, size_t host_size, char *port,
+			size_t port_size)
+{
+	return split_address(address, 1, host, host_size, port, port_size);
+}
+
+int net_split_listen_address(const char *address, char *host, size_t host_size, char *port,
+			     size_t port_size)
+{
+	return split_address(address, 0, host, host_size, port, port_size);
 }
 
 static double monotonic_seconds(void)

@@ -19,10 +19,15 @@
 
 /**
  * Split "HOST:PORT" or "[V6]:PORT" into host (brackets removed) and port. Returns 0, or -1
- * when there is no port, no host, unbalanced brackets, or a part does not fit its buffer.
+ * when there is no port, no host, unbalanced brackets, a part does not fit its buffer, or a
+ * port given as a number is not one from 1 to 65535 (a service name is left to getaddrinfo).
  */
 int net_split_host_port(const char *address, char *host, size_t host_size, char *port,
 			size_t port_size);
+
+/** net_split_host_port for an address to listen on: port 0 (any free port) is one too. */
+int net_split_listen_address(const char *address, char *host, size_t host_size, char *port,
+			     size_t port_size);
 
 /**
  * Connect over TCP to address, trying every address it resolves to, and again every 100 ms

@@ -190,6 +190,18 @@ void expect_no_log_format(const struct harness *h, const char *format, ...)
 	expect_no_log(h, needle);
 }
 
+void expect_reload_log_format(struct harness *h, const char *format, ...)
+{
+	char needle[2048];
+	va_list args;
+
+	assert_int_equal(harness_signal(h, SIGHUP), 0);
+	va_start(args, format);
+	format_needle(needle, sizeof needle, format, args);
+	va_end(args);
+	expect_log(h, needle);
+}
+
 int expect_notify_socket(char path[PATH_MAX])
 {
 	struct sockaddr_un address = { .sun_family = AF_UNIX };

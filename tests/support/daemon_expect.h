@@ -111,5 +111,8 @@ void expect_log_format(const struct harness *h, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 void expect_no_log_format(const struct harness *h, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
+/** SIGHUP to h, then expect_log_format's lines (the reload's). */
+void expect_reload_log_format(struct harness *h, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif
