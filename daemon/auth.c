@@ -561,8 +561,7 @@ int auth_update(struct auth *auth, const struct config *config, bool tokens_requ
 		/* the file was read at the check too: emptied since, it would open the listeners */
 		snprintf(why, why_size,
 			 "auth: no token left (auth.tokens_file read again), but a listener "
-			 "beyond loopback needs one: the %zu running tokens are kept",
-			 auth->token_count);
+			 "beyond loopback needs one");
 		free(tokens);
 		return -1;
 	}
