@@ -378,6 +378,18 @@ static void reject_record(struct backtest *backtest, uint64_t line_number, enum 
 					  why, backtest->hooks.ctx);
 }
 
+/* A bad hello, said as cadmond logs it; not a record, so not counted as a rejected one. */
+static void warn_bad_hello(const struct backtest *backtest, uint64_t line_number, const char *why)
+{
+	char said[BACKTEST_WHY_MAX + 64];
+
+	if (!backtest->hooks.on_reject)
+		return;
+	snprintf(said, sizeof said, "%s; the lines naming no source go on without one", why);
+	backtest->hooks.on_reject(backtest->input_name, line_number, "bad hello line", said,
+				  backtest->hooks.ctx);
+}
+
 /* One feed line through the engine, from the source it names; its verdict in *verdict, what
  * the parser made of it in backtest->parsed. A recording that mixes several CADs may name each
  * line's with a "source" field: a line naming one is taken as cadmond takes it from a
@@ -466,6 +478,8 @@ static void read_line(const char *line, size_t len, uint64_t line_number, void *
 			acks_first_line(&backtest->acks, line, len, why, sizeof why);
 		if (hello != ACKS_NOT_HELLO) {
 			backtest->records.hellos++;
+			if (hello == ACKS_BAD_HELLO)
+				warn_bad_hello(backtest, line_number, why);
 			return;
 		}
 	}
