@@ -510,6 +510,26 @@ static void feed_hangups(struct engine *engine, const char *source, const char *
 	}
 }
 
+/* X (5045559999) cut off by op-1 at 08:00:03 rings again at 08:01, answered by op-2, the call
+ * still open. */
+static void x_cut_off_rings_again(struct engine *engine)
+{
+	call_from(engine, NULL, "x-hangup", "5045559999", "op-1", SHIFT_T0, SHIFT_T0 + 3000, false);
+	call_from(engine, NULL, "x-redial", "5045559999", "op-2", SHIFT_T0 + MINUTE_MS, INT64_MIN,
+		  true);
+}
+
+/* X's redial ends at end_ms and marks the hangup kept for it: premature hangups in all, one
+ * called back, none evicted. */
+static void expect_x_called_back(struct engine *engine, int64_t end_ms, uint64_t premature)
+{
+	call_from(engine, NULL, "x-redial", "5045559999", "op-2", INT64_MIN, end_ms, true);
+	engine_flush(engine);
+	assert_int_equal(engine_stats(engine)->detector.premature, premature);
+	assert_int_equal(engine_stats(engine)->detector.called_back, 1);
+	assert_int_equal(engine_stats(engine)->detector.callers_evicted, 0);
+}
+
 /* A redial is matched by its start once it completes: the hangup it redials is kept while the
  * redial is open, however long, even when the table of recent callers fills. Table of 100:
  * 60 hangups at 07:00-07:20, then X cut off at 08:00:03, X rings again at 08:01 (open until
@@ -527,17 +547,10 @@ static void test_open_redial_keeps_its_hangup(void **state)
 	struct engine *engine = f->engine;
 
 	feed_hangups(engine, NULL, "a", 100, 60, SHIFT_T0 - 60 * MINUTE_MS, 20000);
-	call_from(engine, NULL, "x-hangup", "5045559999", "op-1", SHIFT_T0, SHIFT_T0 + 3000, false);
-	call_from(engine, NULL, "x-redial", "5045559999", "op-2", SHIFT_T0 + MINUTE_MS, INT64_MIN,
-		  true);
+	x_cut_off_rings_again(engine);
 	feed_hangups(engine, NULL, "b", 200, 45, SHIFT_T0 + 2 * MINUTE_MS, MINUTE_MS);
 	assert_int_equal(engine_stats(engine)->detector.called_back, 0);
-	call_from(engine, NULL, "x-redial", "5045559999", "op-2", INT64_MIN,
-		  SHIFT_T0 + 47 * MINUTE_MS, true);
-	engine_flush(engine);
-	assert_int_equal(engine_stats(engine)->detector.premature, 106);
-	assert_int_equal(engine_stats(engine)->detector.called_back, 1);
-	assert_int_equal(engine_stats(engine)->detector.callers_evicted, 0);
+	expect_x_called_back(engine, SHIFT_T0 + 47 * MINUTE_MS, 106);
 }
 
 /* An open call keeps the hangups whose window holds its start, and those only, through laps of
@@ -553,19 +566,10 @@ static void test_long_redial_keeps_its_hangup(void **state)
 	remember_100_callers(f);
 	struct engine *engine = f->engine;
 
-	call_from(engine, NULL, "x-hangup", "5045559999", "op-1", SHIFT_T0, SHIFT_T0 + 3000, false);
-	call_from(engine, NULL, "x-redial", "5045559999", "op-2", SHIFT_T0 + MINUTE_MS, INT64_MIN,
-		  true);
+	x_cut_off_rings_again(engine);
 	feed_hangups(engine, NULL, "b", 0, 600, SHIFT_T0 + 2 * MINUTE_MS, 15000);
-	call_from(engine, NULL, "x-redial", "5045559999", "op-2", INT64_MIN,
-		  SHIFT_T0 + 160 * MINUTE_MS, true);
-	engine_flush(engine);
-	assert_int_equal(engine_stats(engine)->detector.premature, 601);
-	assert_int_equal(engine_stats(engine)->detector.called_back, 1);
-	assert_int_equal(engine_stats(engine)->detector.callers_evicted, 0);
+	expect_x_called_back(engine, SHIFT_T0 + 160 * MINUTE_MS, 601);
 }
-
-
 
 /* A source far behind the center (a backlog after an outage) is judged on its own, and its
  * redial still marks its hangup: cad-b has a real call at 07:58-07:59, cad-a completes one at
