@@ -208,46 +208,56 @@ int auth_parse_tokens_file(const char *text, size_t len, const char *filename,
 	return errors->count + errors->dropped > errors_before ? -EINVAL : 0;
 }
 
-/* config's tokens then its file's, into a malloc'd *tokens. 0 or -errno with errors. */
-static int gather_tokens(const struct config *config, struct config_token **tokens, size_t *count,
-			 struct config_errors *errors)
+static void add_error(struct config_errors *errors, const char *message)
+{
+	if (errors->count < CONFIG_MAX_ERRORS)
+		snprintf(errors->message[errors->count++], CONFIG_ERROR_MAX, "%s", message);
+	else
+		errors->dropped++;
+}
+
+int auth_tokens_read(const struct config *config, struct auth_tokens *tokens,
+		     struct config_errors *errors)
 {
 	size_t max = CONFIG_MAX_TOKENS + AUTH_FILE_MAX_TOKENS;
 	const char *path = config->auth.tokens_file;
-	char *text = NULL;
-	size_t len = 0;
+	char *text = NULL, why[CONFIG_ERROR_MAX];
+	size_t len = 0, count = config->auth.token_count;
 	int rc;
 
-	*count = 0;
-	if (!(*tokens = calloc(max, sizeof **tokens)))
+	*tokens = (struct auth_tokens){ .tokens = calloc(max, sizeof *tokens->tokens) };
+	if (!tokens->tokens) {
+		add_error(errors, "out of memory reading the tokens (auth.tokens, auth.tokens_file)");
 		return -ENOMEM;
-	memcpy(*tokens, config->auth.tokens, config->auth.token_count * sizeof **tokens);
-	*count = config->auth.token_count;
-	if (!path[0])
-		return 0;
-	rc = cadmond_read_file(path, CADMOND_CONFIG_MAX_BYTES, &text, &len);
-	if (rc < 0) {
-		if (errors->count < CONFIG_MAX_ERRORS)
-			snprintf(errors->message[errors->count++], CONFIG_ERROR_MAX,
-				 "%.200s: cannot read (auth.tokens_file): %s", path,
-				 rc == -EFBIG ? "too large" : strerror(-rc));
-		return rc;
 	}
-	rc = auth_parse_tokens_file(text, len, path, *tokens, max, count, errors);
-	free(text);
-	return rc;
+	memcpy(tokens->tokens, config->auth.tokens, count * sizeof *tokens->tokens);
+	if (path[0]) {
+		rc = cadmond_read_file(path, CADMOND_CONFIG_MAX_BYTES, &text, &len);
+		if (rc < 0) {
+			snprintf(why, sizeof why, "%.200s: cannot read (auth.tokens_file): %s", path,
+				 rc == -EFBIG ? "too large" : strerror(-rc));
+			add_error(errors, why);
+			auth_tokens_release(tokens);
+			return rc;
+		}
+		rc = auth_parse_tokens_file(text, len, path, tokens->tokens, max, &count, errors);
+		free(text);
+		if (rc < 0) {
+			auth_tokens_release(tokens);
+			return rc;
+		}
+	}
+	tokens->count = count;
+	tokens->file_count = count - config->auth.token_count;
+	return 0;
 }
 
-size_t auth_config_tokens(const struct config *config)
+void auth_tokens_release(struct auth_tokens *tokens)
 {
-	struct config_token *tokens = NULL;
-	struct config_errors errors = { 0 };
-	size_t count = 0;
-
-	if (gather_tokens(config, &tokens, &count, &errors) < 0)
-		count = 0;
-	free(tokens);
-	return count;
+	if (tokens->tokens)
+		OPENSSL_cleanse(tokens->tokens, tokens->count * sizeof *tokens->tokens);
+	free(tokens->tokens);
+	*tokens = (struct auth_tokens){ 0 };
 }
 
 /* ---- listen addresses: loopback, or protected ----------------------------------------- */
@@ -348,13 +358,11 @@ static void check_listen(const struct config *config, const struct config_listen
 			exposure_error(errors, key, listen->address[i], listener);
 }
 
-int auth_check_config(const struct config *config, struct config_errors *errors)
+int auth_check_config(const struct config *config, const struct auth_tokens *tokens,
+		      struct config_errors *errors)
 {
-	struct config_token *tokens = NULL;
-	size_t count = 0, before = errors->count + errors->dropped;
+	size_t count = tokens->count, before = errors->count + errors->dropped;
 
-	gather_tokens(config, &tokens, &count, errors);
-	free(tokens);
 	check_listen(config, &config->feed.listen, "feed.listen", AUTH_LISTENER_FEED, count,
 		     errors);
 	for (size_t i = 0; i < config->mapping_count && i < CONFIG_MAX_MAPPINGS; i++) {
@@ -368,16 +376,6 @@ int auth_check_config(const struct config *config, struct config_errors *errors)
 	check_listen(config, &config->http.listen, "http.listen", AUTH_LISTENER_HTTP, count,
 		     errors);
 	return errors->count + errors->dropped > before ? -EINVAL : 0;
-}
-
-bool auth_config_needs_tokens(const struct config *config)
-{
-	struct config_errors errors = { 0 };
-
-	check_listen(config, &config->alerts.listen, "alerts.listen", AUTH_LISTENER_ALERTS, 0,
-		     &errors);
-	check_listen(config, &config->http.listen, "http.listen", AUTH_LISTENER_HTTP, 0, &errors);
-	return errors.count + errors.dropped > 0;
 }
 
 /* The socket's local address as text, and whether it is a loopback one. */
@@ -439,33 +437,17 @@ static void digest_from_hex(const char *hex, unsigned char digest[AUTH_DIGEST_BY
 		sscanf(hex + 2 * i, "%2hhx", &digest[i]);
 }
 
-/* The checked form of config's tokens (and its file's) into *tokens. 0 or -1 with why. */
-static int build_tokens(const struct config *config, struct auth_token **tokens, size_t *count,
-			char *why, size_t why_size)
+/* The checked form of given into *tokens. 0 or -1 (out of memory). */
+static int build_tokens(const struct auth_tokens *given, struct auth_token **tokens)
 {
-	struct config_errors errors = { .count = 0 };
-	struct config_token *given = NULL;
-	size_t given_count = 0;
-
-	if (gather_tokens(config, &given, &given_count, &errors) < 0) {
-		snprintf(why, why_size, "%s%s", errors.count ? errors.message[0] : "out of memory",
-			 errors.count + errors.dropped > 1 ? " (and more)" : "");
-		free(given);
+	*tokens = calloc(given->count ? given->count : 1, sizeof **tokens);
+	if (!*tokens)
 		return -1;
+	for (size_t i = 0; i < given->count; i++) {
+		snprintf((*tokens)[i].name, sizeof (*tokens)[i].name, "%s", given->tokens[i].name);
+		(*tokens)[i].role = given->tokens[i].role;
+		digest_from_hex(given->tokens[i].sha256, (*tokens)[i].digest);
 	}
-	*tokens = calloc(given_count ? given_count : 1, sizeof **tokens);
-	if (!*tokens) {
-		snprintf(why, why_size, "out of memory");
-		free(given);
-		return -1;
-	}
-	for (size_t i = 0; i < given_count; i++) {
-		snprintf((*tokens)[i].name, sizeof (*tokens)[i].name, "%s", given[i].name);
-		(*tokens)[i].role = given[i].role;
-		digest_from_hex(given[i].sha256, (*tokens)[i].digest);
-	}
-	*count = given_count;
-	free(given);
 	return 0;
 }
 
@@ -501,7 +483,8 @@ static int resize_table(struct auth *auth, size_t capacity)
 	return 0;
 }
 
-struct auth *auth_new(const struct config *config, char *why, size_t why_size)
+struct auth *auth_new(const struct config *config, const struct auth_tokens *tokens, char *why,
+		      size_t why_size)
 {
 	struct auth *auth = calloc(1, sizeof *auth);
 
@@ -515,14 +498,14 @@ struct auth *auth_new(const struct config *config, char *why, size_t why_size)
 		       "addresses refused after failures");
 	log_limit_init(&auth->table_log, config->log.rate_limit_seconds,
 		       "auth.max_tracked_addresses");
-	if (build_tokens(config, &auth->tokens, &auth->token_count, why, why_size) < 0 ||
+	if (build_tokens(tokens, &auth->tokens) < 0 ||
 	    resize_table(auth, config->auth.max_tracked_addresses) < 0) {
-		if (!why[0])
-			snprintf(why, why_size, "out of memory");
+		snprintf(why, why_size, "out of memory");
 		auth_free(auth);
 		return NULL;
 	}
-	auth->file_token_count = auth->token_count - config->auth.token_count;
+	auth->token_count = tokens->count;
+	auth->file_token_count = tokens->file_count;
 	apply_settings(auth, config);
 	if (auth->token_count > 0)
 		log_msg(LOG_INFO, "auth: %zu tokens: consoles and HTTP clients need one",
@@ -549,31 +532,22 @@ static size_t tokens_missing_from(const struct auth_token *tokens, size_t count,
 	return missing;
 }
 
-int auth_update(struct auth *auth, const struct config *config, bool tokens_required, char *why,
-		size_t why_size)
+int auth_update(struct auth *auth, const struct config *config, const struct auth_tokens *given,
+		char *why, size_t why_size)
 {
 	struct auth_token *tokens = NULL;
-	size_t count = 0;
+	size_t count = given->count;
 
-	if (build_tokens(config, &tokens, &count, why, why_size) < 0)
-		return -1;
-	if (count == 0 && tokens_required) {
-		/* the file was read at the check too: emptied since, it would open the listeners */
-		snprintf(why, why_size,
-			 "auth: no token left (auth.tokens_file read again), but a listener "
-			 "beyond loopback needs one");
-		free(tokens);
-		return -1;
-	}
-	if (resize_table(auth, config->auth.max_tracked_addresses) < 0) {
+	if (build_tokens(given, &tokens) < 0 ||
+	    resize_table(auth, config->auth.max_tracked_addresses) < 0) {
 		snprintf(why, why_size, "out of memory");
 		free(tokens);
 		return -1;
 	}
 	/* auth.tokens changes are the configuration's own (logged and counted by its diff) */
-	const struct auth_token *file = tokens + config->auth.token_count;
+	const struct auth_token *file = tokens + count - given->file_count;
 	const struct auth_token *was = auth->tokens + auth->token_count - auth->file_token_count;
-	size_t file_count = count - config->auth.token_count, was_count = auth->file_token_count;
+	size_t file_count = given->file_count, was_count = auth->file_token_count;
 	size_t added = tokens_missing_from(file, file_count, was, was_count);
 	size_t removed = tokens_missing_from(was, was_count, file, file_count);
 

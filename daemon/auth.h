@@ -90,24 +90,46 @@ struct auth_http_answer {
 struct auth;
 
 /**
- * The tokens of config (and of its auth.tokens_file, read now). NULL with the reason in why
- * (the file's errors, out of memory).
+ * The tokens a configuration gives: auth.tokens, then auth.tokens_file's lines. Read once, by
+ * auth_tokens_read, when the configuration is loaded (cadmond_load_config: at `-n`, at the
+ * start, at a reload), and then used by every step of that start or reload — the listen
+ * addresses' check, the check of systemd's sockets, the table that auth_new or auth_update
+ * builds — so that a tokens file rewritten meanwhile cannot give the check one set and the
+ * listeners another.
  */
-struct auth *auth_new(const struct config *config, char *why, size_t why_size);
+struct auth_tokens {
+	struct config_token *tokens; /* malloc'd */
+	size_t count;                /* all of them */
+	size_t file_count;           /* the last ones, from auth.tokens_file */
+};
+
+/**
+ * Read config's tokens (and its auth.tokens_file, if any) into *tokens. 0, or a negative errno
+ * with the problem in errors ("FILE: cannot read (auth.tokens_file): REASON", the file's lines'
+ * problems, or nothing for out of memory); *tokens is then empty (auth_tokens_release is
+ * still allowed).
+ */
+int auth_tokens_read(const struct config *config, struct auth_tokens *tokens,
+		     struct config_errors *errors);
+
+/** Free what auth_tokens_read gave (wiped); a zeroed or released struct is allowed. */
+void auth_tokens_release(struct auth_tokens *tokens);
+
+/** The table for config and its tokens. NULL with "out of memory" in why. */
+struct auth *auth_new(const struct config *config, const struct auth_tokens *tokens, char *why,
+		      size_t why_size);
 
 /** Free; NULL is allowed. */
 void auth_free(struct auth *auth);
 
 /**
- * A reload: the new tokens (tokens_file read again), limits and redaction; the failure table
- * is kept. 1 when auth.tokens_file's tokens changed (logged: how many added, how many
+ * A reload: the new tokens (what the reload's check read), limits and redaction; the failure
+ * table is kept. 1 when auth.tokens_file's tokens changed (logged: how many added, how many
  * removed; a token whose role or name changed is both), else 0 (auth.tokens is the
- * configuration's diff's to log); -1 with the reason in why, and nothing changed, when the file
- * cannot be used, or when it would leave no token and tokens_required (a running listener
- * beyond loopback needs them: auth_config_needs_tokens, or systemd's sockets).
+ * configuration's diff's to log); -1 with "out of memory" in why, and nothing changed.
  */
-int auth_update(struct auth *auth, const struct config *config, bool tokens_required, char *why,
-		size_t why_size);
+int auth_update(struct auth *auth, const struct config *config, const struct auth_tokens *tokens,
+		char *why, size_t why_size);
 
 /** True when at least one token is configured. NULL: false. */
 bool auth_enabled(const struct auth *auth);
@@ -175,24 +197,13 @@ int auth_parse_tokens_file(const char *text, size_t len, const char *filename,
 			   struct config_errors *errors);
 
 /**
- * Read config's tokens file (if any) and check that every listen address of config is a
- * loopback one unless that listener is protected (docs/security.md, "Tokens, roles, safe defaults
- * and callers' numbers"): the problems are
+ * Check that every listen address of config is a loopback one unless that listener is
+ * protected with tokens (the tokens config gives: auth_tokens_read's) and TLS
+ * (docs/security.md, "Tokens, roles, safe defaults and callers' numbers"): the problems are
  * added to errors. 0 or -EINVAL. What `cadmond -n`, the start and a reload check.
  */
-int auth_check_config(const struct config *config, struct config_errors *errors);
-
-/**
- * How many tokens config gives (auth.tokens and auth.tokens_file), for auth_check_socket on a
- * configuration auth_check_config passed; 0 when the file cannot be read.
- */
-size_t auth_config_tokens(const struct config *config);
-
-/**
- * True when config's alert or HTTP listen addresses go beyond loopback, so that only tokens
- * let them listen (the file's tokens are not read).
- */
-bool auth_config_needs_tokens(const struct config *config);
+int auth_check_config(const struct config *config, const struct auth_tokens *tokens,
+		      struct config_errors *errors);
 
 /**
  * The same rule for a socket passed by systemd for key ("feed.listen", "alerts.listen"), with

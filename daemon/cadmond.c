@@ -210,19 +210,23 @@ static int read_config_file(const char *path, bool at_reload, char **text, size_
 	return rc;
 }
 
+/* The file's configuration and its tokens (read once here: auth.h), checked. */
 static int load_config(const char *path, bool at_reload, struct config *config,
-		       struct config_errors *errors)
+		       struct auth_tokens *tokens, struct config_errors *errors)
 {
 	char *text = NULL;
 	size_t len = 0;
 	int rc = read_config_file(path, at_reload, &text, &len, errors);
 
+	*tokens = (struct auth_tokens){ 0 };
 	if (rc < 0)
 		return rc;
 	rc = config_parse(text, len, path, config, errors);
 	free(text);
 	if (rc == 0)
-		rc = auth_check_config(config, errors);
+		rc = auth_tokens_read(config, tokens, errors);
+	if (rc == 0)
+		rc = auth_check_config(config, tokens, errors);
 	if (rc == 0 && config->nats.enabled && !nats_available()) {
 		snprintf(errors->message[0], CONFIG_ERROR_MAX,
 			 "%s: nats.enabled: this cadmond was built without NATS "
@@ -231,12 +235,19 @@ static int load_config(const char *path, bool at_reload, struct config *config,
 		errors->count = 1;
 		rc = -EINVAL;
 	}
+	if (rc < 0)
+		auth_tokens_release(tokens);
 	return rc;
 }
 
-int cadmond_load_config(const char *path, struct config *config, struct config_errors *errors)
+int cadmond_load_config(const char *path, struct config *config, struct auth_tokens *tokens,
+			struct config_errors *errors)
 {
-	return load_config(path, false, config, errors);
+	if (path)
+		return load_config(path, false, config, tokens, errors);
+	memset(errors, 0, sizeof *errors);
+	config_set_defaults(config);
+	return auth_tokens_read(config, tokens, errors);
 }
 
 char *cadmond_dump_config(const char *path, struct config_errors *errors)
@@ -929,9 +940,8 @@ static int check_inherited(const struct listener *listener, const struct config 
 }
 
 static int cadmond_check_inherited(const struct cadmond *cadmond, const struct config *next,
-				   char *why, size_t why_size)
+				   size_t tokens, char *why, size_t why_size)
 {
-	size_t tokens = auth_config_tokens(next);
 
 	if (check_inherited(cadmond->feed_listener, next, tokens, "feed.listen",
 			    ACTIVATION_FEED_NAME, why, why_size) < 0 ||
@@ -939,17 +949,6 @@ static int cadmond_check_inherited(const struct cadmond *cadmond, const struct c
 			    ACTIVATION_ALERTS_NAME, why, why_size) < 0)
 		return -1;
 	return 0;
-}
-
-/* Whether next's listeners (configured or systemd's alert sockets) need a token beyond loopback:
- * auth_update then refuses a tokens file emptied since the check read it. */
-static bool cadmond_needs_tokens(const struct cadmond *cadmond, const struct config *next)
-{
-	char why[256];
-
-	return auth_config_needs_tokens(next) ||
-	       check_inherited(cadmond->alert_listener, next, 0, "alerts.listen",
-			       ACTIVATION_ALERTS_NAME, why, sizeof why) < 0;
 }
 
 /* Listeners a reload switches to; NULL where the addresses stay as they are. */
@@ -1025,8 +1024,8 @@ static void cadmond_restore_engine(struct cadmond *cadmond)
  * succeeded are the listeners switched and the limits applied (to open connections too).
  * Returns how many settings changed, or -1 with the reason in why and nothing changed.
  */
-static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *next, char *why,
-				size_t why_size)
+static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *next,
+				const struct auth_tokens *tokens, char *why, size_t why_size)
 {
 	struct cadmond_rebind rebind;
 	struct feed_limits feed_limits = feed_limits_of(next);
@@ -1040,7 +1039,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 
 	struct tls_context *tls_context = NULL;
 
-	if (cadmond_check_inherited(cadmond, next, why, why_size) < 0 ||
+	if (cadmond_check_inherited(cadmond, next, tokens->count, why, why_size) < 0 ||
 	    feed_mapping_of(next, &feed_mapping, &feed_zone, why, why_size) < 0)
 		return -1;
 	free(feed_zone); /* loaded to be sure it can be; loaded again once the reload is sure */
@@ -1071,8 +1070,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 		snprintf(why, why_size, "out of memory applying the tracker and detector settings");
 		return -1;
 	}
-	int token_changes = auth_update(cadmond->auth, next, cadmond_needs_tokens(cadmond, next),
-					why, why_size);
+	int token_changes = auth_update(cadmond->auth, next, tokens, why, why_size);
 
 	if (token_changes < 0) {
 		cadmond_rebind_free(&rebind);
@@ -1118,6 +1116,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 static void cadmond_reload(struct cadmond *cadmond)
 {
 	struct config next;
+	struct auth_tokens tokens;
 	struct config_errors errors;
 	char why[1024];
 	int changes;
@@ -1127,7 +1126,7 @@ static void cadmond_reload(struct cadmond *cadmond)
 		return;
 	}
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRId64, hostclock_monotonic_us());
-	int loaded = load_config(cadmond->config_path, true, &next, &errors);
+	int loaded = load_config(cadmond->config_path, true, &next, &tokens, &errors);
 
 	if (loaded == 0)
 		reload_keep_restart_keys(&cadmond->config, &next); /* next has the running ones */
@@ -1137,13 +1136,14 @@ static void cadmond_reload(struct cadmond *cadmond)
 
 		log_msg(LOG_ERR, "configuration not reloaded: %zu %s; keeping the running one",
 			count, count == 1 ? "error" : "errors");
-	} else if ((changes = cadmond_apply_reload(cadmond, &next, why, sizeof why)) < 0) {
+	} else if ((changes = cadmond_apply_reload(cadmond, &next, &tokens, why, sizeof why)) < 0) {
 		log_msg(LOG_ERR, "configuration not reloaded: %s; keeping the running one", why);
 	} else {
 		log_msg(LOG_NOTICE, "configuration reloaded: %d %s", changes,
 			changes == 1 ? "change" : "changes");
 		store_reconfigure(cadmond->store, &cadmond->config);
 	}
+	auth_tokens_release(&tokens);
 	sd_notify(0, "READY=1");
 }
 
@@ -1422,8 +1422,8 @@ static int cadmond_setup_nats(struct cadmond *cadmond, char *why, size_t why_siz
 
 /* The connection handlers first, the listeners last: nothing is accepted before it can be
  * served. */
-static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char *why,
-			 size_t why_size)
+static int cadmond_setup(struct cadmond *cadmond, const struct auth_tokens *tokens,
+			 const char *config_path, char *why, size_t why_size)
 {
 	const struct config *config = &cadmond->config;
 	struct feed_limits feed_limits = feed_limits_of(config);
@@ -1455,7 +1455,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	    !(cadmond->engine = store_recover(cadmond->store, config, cadmond_on_alert, cadmond,
 					      why, why_size)))
 		return -EIO;
-	if (!(cadmond->auth = auth_new(config, why, why_size)))
+	if (!(cadmond->auth = auth_new(config, tokens, why, why_size)))
 		return -EINVAL;
 	const struct config_mapping *feed_mapping;
 	struct zone *feed_zone;
@@ -1507,8 +1507,8 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 							      : 0; /* consumed once all listens */
 }
 
-struct cadmond *cadmond_new(const struct config *config, const char *config_path, char *why,
-			    size_t why_size)
+struct cadmond *cadmond_new(const struct config *config, const struct auth_tokens *tokens,
+			    const char *config_path, char *why, size_t why_size)
 {
 	struct cadmond *cadmond = calloc(1, sizeof *cadmond);
 
@@ -1520,7 +1520,7 @@ struct cadmond *cadmond_new(const struct config *config, const char *config_path
 	signal(SIGXFSZ, SIG_IGN); /* a file size limit makes write() fail with EFBIG: degraded */
 	event_set_log_callback(cadmond_on_libevent_log);
 	cadmond->config = *config;
-	if (cadmond_setup(cadmond, config_path, why, why_size) < 0) {
+	if (cadmond_setup(cadmond, tokens, config_path, why, why_size) < 0) {
 		cadmond_free(cadmond);
 		return NULL;
 	}

@@ -34,6 +34,7 @@ enum cadmond_exit {
 /* How often the host clock is offered to the engine while events wait for the center, ms. */
 #define CADMOND_CLOCK_TICK_MS 500
 
+struct auth_tokens;
 struct cadmond;
 
 /**
@@ -43,11 +44,14 @@ struct cadmond;
 int cadmond_read_file(const char *path, size_t max_bytes, char **text, size_t *len);
 
 /**
- * Read a configuration file (at most CADMOND_CONFIG_MAX_BYTES) and parse it. Returns 0 with
- * *config filled, or a negative errno with every problem in *errors (a file that cannot be
- * read gives one message, "FILE: cannot read: REASON").
+ * Read a configuration file (at most CADMOND_CONFIG_MAX_BYTES; path NULL: the built-in
+ * defaults), parse it, read its tokens (auth_tokens_read: the tokens file is read here once,
+ * and what was read is what the start uses) and check them. Returns 0 with *config and
+ * *tokens filled (auth_tokens_release them), or a negative errno with every problem in
+ * *errors (a file that cannot be read gives one message, "FILE: cannot read: REASON").
  */
-int cadmond_load_config(const char *path, struct config *config, struct config_errors *errors);
+int cadmond_load_config(const char *path, struct config *config, struct auth_tokens *tokens,
+			struct config_errors *errors);
 
 /**
  * The effective configuration of path (NULL: the built-in defaults) as YAML, every key with
@@ -60,12 +64,13 @@ char *cadmond_dump_config(const char *path, struct config_errors *errors);
 void cadmond_log_config_errors(const struct config_errors *errors);
 
 /**
- * Set up the daemon for config (copied); config_path (copied; NULL for built-in defaults)
- * is what SIGHUP re-reads. Listens on every configured address. NULL on failure, with the
- * reason in why, e.g. "cannot listen on 127.0.0.1:7400: Address already in use".
+ * Set up the daemon for config (copied) and its tokens (cadmond_load_config's; copied);
+ * config_path (copied; NULL for built-in defaults) is what SIGHUP re-reads. Listens on every
+ * configured address. NULL on failure, with the reason in why, e.g. "cannot listen on
+ * 127.0.0.1:7400: Address already in use".
  */
-struct cadmond *cadmond_new(const struct config *config, const char *config_path, char *why,
-			    size_t why_size);
+struct cadmond *cadmond_new(const struct config *config, const struct auth_tokens *tokens,
+			    const char *config_path, char *why, size_t why_size);
 
 /**
  * Run until SIGTERM or SIGINT and a clean shutdown: stop accepting, process the lines

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "auth.h"
 #include "cadmon-version.h"
 #include "cadmond.h"
 #include "config.h"
@@ -94,16 +95,13 @@ static void print_config_errors(const struct config_errors *errors)
 		fprintf(stderr, "... and %zu more errors\n", errors->dropped);
 }
 
-/* Built-in defaults without a file; the file's settings otherwise. */
-static int load_config(const struct options *options, struct config *config)
+/* Built-in defaults without a file; the file's settings otherwise; and their tokens. */
+static int load_config(const struct options *options, struct config *config,
+		       struct auth_tokens *tokens)
 {
 	struct config_errors errors;
 
-	if (!options->config_path) {
-		config_set_defaults(config);
-		return 0;
-	}
-	if (cadmond_load_config(options->config_path, config, &errors) == 0)
+	if (cadmond_load_config(options->config_path, config, tokens, &errors) == 0)
 		return 0;
 	if (options->check_only)
 		print_config_errors(&errors);
@@ -209,10 +207,11 @@ static int dump_schema(void)
 	return fflush(stdout) == 0 ? CADMOND_EXIT_OK : CADMOND_EXIT_RUNTIME;
 }
 
-static int run_daemon(const struct config *config, const char *config_path)
+static int run_daemon(const struct config *config, const struct auth_tokens *tokens,
+		      const char *config_path)
 {
 	char why[1024];
-	struct cadmond *cadmond = cadmond_new(config, config_path, why, sizeof why);
+	struct cadmond *cadmond = cadmond_new(config, tokens, config_path, why, sizeof why);
 	int status;
 
 	if (!cadmond) {
@@ -228,6 +227,8 @@ int main(int argc, char **argv)
 {
 	struct options options = { 0 };
 	struct config config;
+	struct auth_tokens tokens;
+	int status;
 
 	if (parse_options(argc, argv, &options) < 0)
 		return CADMOND_EXIT_USAGE;
@@ -244,13 +245,17 @@ int main(int argc, char **argv)
 	if (options.dump_schema)
 		return dump_schema();
 	log_init(LOG_INFO);
-	if (load_config(&options, &config) < 0)
+	if (load_config(&options, &config, &tokens) < 0)
 		return CADMOND_EXIT_CONFIG;
 	if (options.check_only) {
-		if (check_tls_files(&config) < 0 || check_feed_mapping_zone(&config) < 0)
-			return CADMOND_EXIT_CONFIG;
-		puts("configuration OK");
-		return CADMOND_EXIT_OK;
+		status = check_tls_files(&config) < 0 || check_feed_mapping_zone(&config) < 0
+				 ? CADMOND_EXIT_CONFIG
+				 : CADMOND_EXIT_OK;
+		if (status == CADMOND_EXIT_OK)
+			puts("configuration OK");
+	} else {
+		status = run_daemon(&config, &tokens, options.config_path);
 	}
-	return run_daemon(&config, options.config_path);
+	auth_tokens_release(&tokens);
+	return status;
 }
