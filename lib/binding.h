@@ -231,7 +231,8 @@ struct binding_waiting {
 	const char *call_id;
 };
 
-/** After binding_load of a snapshot of format: waiting[0..count) (in any order: sorted here),
+/** After binding_load of a snapshot of format: waiting[0..count) (in any order: sorted here,
+ * their call hashes made table_key_hash's),
  * the restored reorder buffer's events binding_waiting says; next_arrival, the arrival of the
  * next event bound. Each owner's events are those of its call_id. Before 15 (13 and 14 counted
  * no events waiting): each owner's counted from them (all its own; 255 or more counted in
