@@ -18,6 +18,8 @@ struct seen_event {
 	int64_t ts_ms;
 };
 
+_Static_assert(sizeof(struct seen_event) == 16, "a seen event is 16 bytes");
+
 struct dedupe {
 	struct table table;
 	uint32_t sweep_home; /* the next home slot (hash & mask) the sweep looks at */

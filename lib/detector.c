@@ -318,6 +318,8 @@ struct operator_entry {
 	struct operator_state *state;
 };
 
+_Static_assert(sizeof(struct operator_entry) == 16, "an operator's entry is 16 bytes");
+
 struct operator_key {
 	const char *agency;
 	const char *operator_id;

@@ -527,6 +527,15 @@ static void test_hash_zero_is_a_key(void **state)
 	assert_int_equal(loaded.count, 4);
 	assert_same_keys(&table, &loaded, 5, zero_hash);
 	table_release(&loaded);
+
+	/* the inline claim (table_claim_sized) stores hash 0 the same way */
+	assert_int_equal(table_init(&loaded, sizeof(struct item), 16), 0);
+	i = table_probe(&loaded, 0, item_matches, &(uint32_t){7});
+	struct item *sized = table_claim_sized(&loaded, i, 0, sizeof(struct item));
+	assert_int_equal(sized->base.hash, TABLE_HASH_OF_ZERO);
+	sized->key = 7;
+	assert_true(table_used(&loaded, table_probe(&loaded, 0, item_matches, &(uint32_t){7})));
+	table_release(&loaded);
 	table_release(&table);
 	codec_writer_release(&writer);
 }
