@@ -64,7 +64,7 @@ struct binding;
 struct binding *binding_new(const struct config *config);
 void binding_free(struct binding *binding);
 
-/** Is the call (call_hash its hash_string) one the tracker holds, or one whose event still
+/** Is the call (call_hash its hash_string, or table_key_hash of it) one the tracker holds, or one whose event still
  * waits in the engine's reorder buffer (bound when admitted, tracked when released)? */
 typedef bool binding_call_held_fn(const char *call_id, uint64_t call_hash, void *ctx);
 
@@ -231,7 +231,8 @@ struct binding_waiting {
 	const char *call_id;
 };
 
-/** After binding_load of a snapshot of format: waiting[0..count) (in any order: sorted here),
+/** After binding_load of a snapshot of format: waiting[0..count) (in any order: sorted here,
+ * their call hashes made table_key_hash's),
  * the restored reorder buffer's events binding_waiting says; next_arrival, the arrival of the
  * next event bound. Each owner's events are those of its call_id. Before 15 (13 and 14 counted
  * no events waiting): each owner's counted from them (all its own; 255 or more counted in

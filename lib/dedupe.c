@@ -12,9 +12,13 @@
 #define EVICT_FRACTION 16
 
 struct seen_event {
-	struct table_entry base; /* base.hash is the fingerprint */
+	/* base.hash is the fingerprint (a fingerprint 0 as table_key_hash keeps it: saved as
+	 * TABLE_HASH_OF_ZERO, the same event as that fingerprint) */
+	struct table_entry base;
 	int64_t ts_ms;
 };
+
+_Static_assert(sizeof(struct seen_event) == 16, "a seen event is 16 bytes");
 
 struct dedupe {
 	struct table table;

@@ -318,6 +318,8 @@ struct operator_entry {
 	struct operator_state *state;
 };
 
+_Static_assert(sizeof(struct operator_entry) == 16, "an operator's entry is 16 bytes");
+
 struct operator_key {
 	const char *agency;
 	const char *operator_id;
@@ -2609,13 +2611,13 @@ void detector_added_operator(const struct detector *detector, uint32_t *index,
 void detector_prefetch_call(const struct detector *detector, uint64_t operator_hash,
 			    uint64_t ani_hash)
 {
-	uint64_t hash = operator_hash;
+	uint64_t hash = table_key_hash(operator_hash);
 	const struct table *operators = &detector->operators;
 	const struct operator_entry *entry = table_slot(operators, (uint32_t)hash & operators->mask);
 
-	/* The operators' table is small (a slot is 24 bytes): its slot is read, and the state it
+	/* The operators' table is small (a slot is 16 bytes): its slot is read, and the state it
 	 * points to fetched, where find_operator will compare the key and insert the call. */
-	if (entry->base.used && entry->base.hash == hash) {
+	if (entry->base.hash == hash) {
 		const char *state = (const char *)entry->state;
 		const char *key = (const char *)(state_spans(entry->state,
 							     detector->config.detector.rule_count) +

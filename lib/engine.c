@@ -18,6 +18,7 @@
 #include "reorder.h"
 #include "sources.h"
 #include "sysalert.h"
+#include "table.h"
 #include "text.h"
 
 /* Open system alerts beyond those of the feed sources: the limits and the journal. */
@@ -1652,6 +1653,8 @@ static void list_waiting(struct calls_held *held)
 	}
 	/* the events the binding counts to an owner: a call_offered waiting holds no call */
 	held->waiting_count = reorder_call_hashes(reorder, held->waiting);
+	for (uint32_t i = 0; i < held->waiting_count; i++) /* as the owners' table stores them */
+		held->waiting[i] = table_key_hash(held->waiting[i]);
 	qsort(held->waiting, held->waiting_count, sizeof(*held->waiting), compare_u64);
 }
 

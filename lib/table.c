@@ -140,7 +140,7 @@ static int rehash(struct table *table, uint32_t slots)
 	moved.mask = slots - 1;
 	for (uint32_t n = 1; n <= table->mask + 1; n++) {
 		const struct table_entry *entry = header(table, (start + n) & table->mask);
-		if (entry->used)
+		if (table_entry_used(entry))
 			memcpy(table_slot(&moved,
 					  table_probe(&moved, entry->hash, never_matches, NULL)),
 			       entry, table->entry_size);
@@ -166,16 +166,16 @@ static void move_old_run(struct table *table, uint32_t j)
 {
 	uint32_t mask = table->old_mask;
 
-	while (old_header(table, (j - 1) & mask)->used)
+	while (table_entry_used(old_header(table, (j - 1) & mask)))
 		j = (j - 1) & mask;
-	for (; old_header(table, j)->used; j = (j + 1) & mask) {
+	for (; table_entry_used(old_header(table, j)); j = (j + 1) & mask) {
 		struct table_entry *entry = old_header(table, j);
 		uint32_t mask_now = table->mask;
 		uint32_t i = (uint32_t)entry->hash & mask_now;
 		while (table_used(table, i))
 			i = (i + 1) & mask_now;
 		memcpy(table_slot(table, i), entry, table->entry_size);
-		entry->used = false;
+		entry->hash = 0;
 		table->old_count--;
 	}
 }
@@ -195,7 +195,7 @@ static void grow_step(struct table *table, uint32_t slots)
 {
 	for (uint32_t n = 0; n < slots && table->old_count > 0; n++) {
 		uint32_t j = (table->old_start + 1 + table->old_walked) & table->old_mask;
-		if (old_header(table, j)->used)
+		if (table_entry_used(old_header(table, j)))
 			move_old_run(table, j);
 		table->old_walked++;
 	}
@@ -281,7 +281,7 @@ static uint32_t claim_while_growing(struct table *table, uint64_t hash)
 	if (table->count + 1 > (table->mask + 1) / 2) { /* not expected: the walk ends before */
 		grow_step(table, UINT32_MAX);
 	} else {
-		if (old_header(table, j)->used)
+		if (table_entry_used(old_header(table, j)))
 			move_old_run(table, j);
 		grow_step(table, GROW_STEP_SLOTS);
 	}
@@ -308,10 +308,9 @@ void *table_claim(struct table *table, uint32_t i, uint64_t hash)
 
 	/* Callers make room first. Past the bound the table still has free slots (it has twice
 	 * as many), so a release build counts the failure and goes on. */
-	(void)INVARIANT_FAILS(table->count < table->max_count && !entry->used);
+	(void)INVARIANT_FAILS(table->count < table->max_count && !table_entry_used(entry));
 	memset(entry, 0, table->entry_size);
-	entry->hash = hash;
-	entry->used = true;
+	entry->hash = table_key_hash(hash);
 	table->count++;
 	return entry;
 }
@@ -553,7 +552,7 @@ uint32_t table_resize_finish(struct table *table, struct table *resized, table_a
 	uint32_t start = first_empty(table);
 	for (uint32_t n = 1; n <= table->mask + 1; n++) { /* in probe-chain order, as rehash */
 		const struct table_entry *entry = header(table, (start + n) & table->mask);
-		if (!entry->used)
+		if (!table_entry_used(entry))
 			continue;
 		uint32_t slot = table_probe(resized, entry->hash, never_matches, NULL);
 		memcpy(table_slot(resized, slot), entry, table->entry_size);
@@ -613,7 +612,7 @@ void table_save_entries(const struct table *table, struct codec_writer *writer, 
 		uint32_t at = i <= table->mask ? i : i - table->mask - 1;
 		uint32_t mask = i <= table->mask ? table->mask : table->old_mask;
 		uint32_t distance = (at - (uint32_t)entry->hash) & mask;
-		if (entry->used && n < table->count)
+		if (table_entry_used(entry) && n < table->count)
 			order[n++] = (struct save_order){ .home = entry->hash & table->full_mask,
 							  .hash = entry->hash,
 							  .distance = distance,

@@ -52,9 +52,26 @@
  */
 
 struct table_entry {
-	uint64_t hash;
-	bool used;
+	uint64_t hash; /* the key's table_key_hash; 0 in an empty slot */
 };
+
+/* What a table stores for a key whose hash is 0 (0 marks an empty slot): a hash with the same
+ * home slot in every table (a mask is 32 bits), and the entry's own match tells the key from
+ * one whose hash is this. Saves and evictions order it as this hash. */
+#define TABLE_HASH_OF_ZERO (UINT64_C(1) << 32)
+
+/** The hash a table stores and compares for a key of hash `hash`: hash itself, never 0. A
+ * caller comparing an entry's stored hash with a key's compares it with this. */
+static inline uint64_t table_key_hash(uint64_t hash)
+{
+	return hash ? hash : TABLE_HASH_OF_ZERO;
+}
+
+/** Does the entry (a slot's) hold a key? */
+static inline bool table_entry_used(const struct table_entry *entry)
+{
+	return entry->hash != 0;
+}
 
 typedef bool table_match_fn(const void *entry, const void *key);
 typedef int64_t table_age_fn(const void *entry);        /* larger is newer */
@@ -102,18 +119,19 @@ static inline void *table_slot(const struct table *table, uint32_t i)
 /** Is slot i in use? */
 static inline bool table_used(const struct table *table, uint32_t i)
 {
-	return ((const struct table_entry *)table_slot(table, i))->used;
+	return table_entry_used(table_slot(table, i));
 }
 
 /** The slot of the entry matching key, or of the empty slot where it would go. */
 static inline uint32_t table_probe(const struct table *table, uint64_t hash,
 				   table_match_fn *matches, const void *key)
 {
-	uint32_t i = (uint32_t)hash & table->mask;
+	const uint64_t stored = table_key_hash(hash);
+	uint32_t i = (uint32_t)stored & table->mask;
 
 	for (;;) {
 		const struct table_entry *entry = table_slot(table, i);
-		if (!entry->used || (entry->hash == hash && matches(entry, key)))
+		if (!table_entry_used(entry) || (entry->hash == stored && matches(entry, key)))
 			return i;
 		i = (i + 1) & table->mask;
 	}
@@ -130,7 +148,7 @@ static inline void *table_slot_any(const struct table *table, uint32_t i)
 /** Is index i (table_slot_any) in use? */
 static inline bool table_used_any(const struct table *table, uint32_t i)
 {
-	return ((const struct table_entry *)table_slot_any(table, i))->used;
+	return table_entry_used(table_slot_any(table, i));
 }
 
 /** table_probe of a table growing gradually: the entry's index in the slots or the old slots,
@@ -142,12 +160,13 @@ static inline uint32_t table_probe_any(const struct table *table, uint64_t hash,
 
 	if (!table->old_slots || table_used(table, i))
 		return i;
-	for (uint32_t j = (uint32_t)hash & table->old_mask;; j = (j + 1) & table->old_mask) {
+	const uint64_t stored = table_key_hash(hash);
+	for (uint32_t j = (uint32_t)stored & table->old_mask;; j = (j + 1) & table->old_mask) {
 		const struct table_entry *entry =
 			(const void *)(table->old_slots + (size_t)j * table->entry_size);
-		if (!entry->used)
+		if (!table_entry_used(entry))
 			return i;
-		if (entry->hash == hash && matches(entry, key))
+		if (entry->hash == stored && matches(entry, key))
 			return table->mask + 1 + j;
 	}
 }
@@ -201,10 +220,9 @@ static inline void *table_claim_sized(struct table *table, uint32_t i, uint64_t 
 		return table_claim(table, i, hash);
 	struct table_entry *entry = table_slot(table, i);
 
-	(void)INVARIANT_FAILS(table->count < table->max_count && !entry->used);
+	(void)INVARIANT_FAILS(table->count < table->max_count && !table_entry_used(entry));
 	memset(entry, 0, entry_size);
-	entry->hash = hash;
-	entry->used = true;
+	entry->hash = table_key_hash(hash);
 	table->count++;
 	return entry;
 }
@@ -237,7 +255,7 @@ static inline void table_remove_from(unsigned char *slots, size_t entry_size, ui
 	for (;;) {
 		i = (i + 1) & mask;
 		struct table_entry *entry = (struct table_entry *)(slots + (size_t)i * entry_size);
-		if (!entry->used)
+		if (!table_entry_used(entry))
 			break;
 		uint32_t home = (uint32_t)entry->hash & mask;
 		/* Leave slot i alone when its home lies cyclically in (hole, i]. */
@@ -247,7 +265,7 @@ static inline void table_remove_from(unsigned char *slots, size_t entry_size, ui
 		memcpy(slots + (size_t)hole * entry_size, entry, entry_size);
 		hole = i;
 	}
-	((struct table_entry *)(slots + (size_t)hole * entry_size))->used = false;
+	((struct table_entry *)(slots + (size_t)hole * entry_size))->hash = 0;
 }
 
 /* table_remove_stale_homes in one slot array: the slots (old false) or the old slots, whose
@@ -272,7 +290,7 @@ static inline uint32_t table_remove_stale_homes_in(struct table *table, bool old
 
 	for (uint32_t walked = 0; walked <= mask;) {
 		const struct table_entry *entry = (const void *)(slots + (size_t)i * entry_size);
-		if (!entry->used) {
+		if (!table_entry_used(entry)) {
 			if (walked >= span)
 				break;
 		} else if (table_home_within((uint32_t)entry->hash & home_mask, from, homes,

@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "engine_counters.h"
 #include "fail_malloc.h"
+#include "hash.h"
 
 /*
  * Snapshots and reconfiguration: an engine restored from a snapshot taken after any line
@@ -897,6 +898,48 @@ static void test_restore_with_clock_behind_gives_same_alerts(void **state)
 	clear(&whole);
 }
 
+
+/* A call_id whose FNV-1a hash is 0 (a source may send one: found with a lattice, rev14b), its
+ * call_start waiting in the reorder buffer for a quiet source: the snapshot restores (the
+ * binding compares its owners' stored hashes with those of the events waiting). Without
+ * binding_restore_waiting's table_key_hash every snapshot is refused as damaged. */
+static void test_call_id_of_hash_zero_restored(void **state)
+{
+	static const char zero_id[] = "evil-ecid\x16\x02\x18\x18\x09\x06\x07\x0d"
+				      "2\x0b\x0a\x1a\x04\x05";
+	static const char zero_json[] = "evil-ecid\\u0016\\u0002\\u0018\\u0018\\u0009\\u0006"
+					"\\u0007\\u000d2\\u000b\\u000a\\u001a\\u0004\\u0005";
+	struct config config = test_config();
+	struct engine_verdict verdict;
+	struct codec_writer writer = {0};
+	char line[512], why[128] = "";
+	(void)state;
+
+	assert_true(hash_string(zero_id) == 0);
+	config.feed.source_idle_seconds = 600; /* cad-b, quiet, is waited for */
+	struct engine *engine = engine_new(&config, NULL, NULL);
+	for (int s = 0; s < 2; s++) {
+		struct engine_origin hello = {
+			.source = s ? "cad-b" : "cad-a", .named = true, .received_ms = T0};
+		engine_process_from(engine, &hello, "", 0, &verdict);
+	}
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":%lld,"
+		 "\"operator\":\"op-1\",\"agency\":\"NOPD\",\"position\":\"P1\"}",
+		 zero_json, (long long)T0 + 1000);
+	struct engine_origin origin = {.source = "cad-a", .named = true, .received_ms = T0 + 2000};
+	engine_process_from(engine, &origin, line, strlen(line), &verdict);
+	assert_int_equal(engine_stats(engine)->buffered, 1);
+	engine_snapshot(engine, &writer);
+	engine_free(engine);
+	assert_false(writer.failed);
+	engine = engine_restore(writer.data, writer.len, NULL, NULL, NULL, why, sizeof(why));
+	assert_string_equal(why, "");
+	assert_non_null(engine);
+	engine_free(engine);
+	codec_writer_release(&writer);
+}
+
 static void test_damaged_snapshot_refused(void **state)
 {
 	struct config config = test_config();
@@ -1672,6 +1715,7 @@ int main(void)
 		cmocka_unit_test(test_restore_sequential_own_factor_lag),
 		cmocka_unit_test(test_restore_with_sources_gives_same_alerts),
 		cmocka_unit_test(test_restore_with_clock_behind_gives_same_alerts),
+		cmocka_unit_test(test_call_id_of_hash_zero_restored),
 		cmocka_unit_test(test_damaged_snapshot_refused),
 		cmocka_unit_test(test_restore_then_save_same_bytes),
 		cmocka_unit_test(test_operator_owners_of_any_length_restored),

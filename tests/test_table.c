@@ -469,6 +469,77 @@ static void assert_same_keys(struct table *x, struct table *y, uint32_t keys,
 	}
 }
 
+/* Hashes for keys 1-4 that meet at home 0: 0 (an empty slot's mark), the hash a table stores
+ * for it, 64 and 1. */
+static uint64_t zero_hash(uint32_t key)
+{
+	return key == 1 ? 0 : key == 2 ? TABLE_HASH_OF_ZERO : key == 3 ? 64 : 1;
+}
+
+static int get_zero_item(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
+{
+	int rc = get_item(entry, hash, reader, ctx);
+
+	*hash = zero_hash(((const struct item *)entry)->key);
+	return rc;
+}
+
+/* A key whose hash is 0 is held like any other (stored as TABLE_HASH_OF_ZERO, told from a key
+ * of that hash by its match), through removals, a save and a load; it saves in the order of
+ * the hash stored. */
+static void test_hash_zero_is_a_key(void **state)
+{
+	struct table table, loaded;
+	struct codec_writer writer = {0};
+	struct codec_reader reader;
+	uint32_t keys[4];
+	(void)state;
+
+	assert_int_equal(table_init(&table, sizeof(struct item), 16), 0);
+	for (uint32_t key = 1; key <= 4; key++) {
+		uint32_t i = table_probe(&table, zero_hash(key), item_matches, &key);
+		assert_false(table_used(&table, i));
+		struct item *item = table_claim(&table, i, zero_hash(key));
+		item->key = key;
+		item->age = key;
+	}
+	assert_int_equal(table.count, 4);
+	table_remove(&table, table_probe(&table, 0, item_matches, &(uint32_t){1}));
+	assert_int_equal(table.count, 3);
+	assert_false(table_used(&table, table_probe(&table, 0, item_matches, &(uint32_t){1})));
+	assert_same_keys(&table, &table, 5, zero_hash);
+	uint32_t i = table_probe(&table, 0, item_matches, &(uint32_t){1});
+	((struct item *)table_claim(&table, i, 0))->key = 1;
+	i = table_probe(&table, 0, item_matches, &(uint32_t){1});
+	assert_true(table_used(&table, i));
+	const struct item *zero = table_slot(&table, i);
+	assert_int_equal(zero->base.hash, TABLE_HASH_OF_ZERO);
+	i = table_probe(&table, TABLE_HASH_OF_ZERO, item_matches, &(uint32_t){2});
+	assert_int_equal(((const struct item *)table_slot(&table, i))->key, 2);
+
+	table_save_entries(&table, &writer, put_item, NULL);
+	saved_keys(&writer, keys, 4);
+	/* home 0: hash 64, then the two stored as TABLE_HASH_OF_ZERO as claimed; home 1 */
+	assert_memory_equal(keys, ((uint32_t[]){3, 2, 1, 4}), sizeof(keys));
+	assert_int_equal(table_init(&loaded, sizeof(struct item), 16), 0);
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(table_load_entries(&loaded, &reader, get_zero_item, NULL), 0);
+	assert_int_equal(loaded.count, 4);
+	assert_same_keys(&table, &loaded, 5, zero_hash);
+	table_release(&loaded);
+
+	/* the inline claim (table_claim_sized) stores hash 0 the same way */
+	assert_int_equal(table_init(&loaded, sizeof(struct item), 16), 0);
+	i = table_probe(&loaded, 0, item_matches, &(uint32_t){7});
+	struct item *sized = table_claim_sized(&loaded, i, 0, sizeof(struct item));
+	assert_int_equal(sized->base.hash, TABLE_HASH_OF_ZERO);
+	sized->key = 7;
+	assert_true(table_used(&loaded, table_probe(&loaded, 0, item_matches, &(uint32_t){7})));
+	table_release(&loaded);
+	table_release(&table);
+	codec_writer_release(&writer);
+}
+
 static void insert_with(struct table *table, uint32_t key, int64_t age, uint64_t (*hash)(uint32_t))
 {
 	uint32_t i = table_probe_any(table, hash(key), item_matches, &key);
@@ -910,6 +981,7 @@ int main(void)
 		cmocka_unit_test(test_entries_saved_and_loaded),
 		cmocka_unit_test(test_grows_to_its_bound),
 		cmocka_unit_test(test_colliding_keys_survive_removals),
+		cmocka_unit_test(test_hash_zero_is_a_key),
 		cmocka_unit_test(test_remove_stale),
 		cmocka_unit_test(test_evict_oldest_fraction),
 		cmocka_unit_test(test_evict_oldest_picked),
