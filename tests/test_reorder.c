@@ -415,9 +415,10 @@ static void test_sources_against_model(void **state)
 		if (step % 5000 == 2500) {
 			uint32_t per_source[SOURCE_COUNT] = {0};
 			for (uint32_t k = 0; k < reorder_count(reorders[0]); k++) {
-				const struct reorder_item *item = reorder_item_at(reorders[0], k);
+				struct reorder_item item;
+				reorder_item_at(reorders[0], k, &item);
 				for (unsigned n = 0; n < SOURCE_COUNT; n++)
-					per_source[n] += strcmp(item->source, source_names[n]) == 0;
+					per_source[n] += strcmp(item.source, source_names[n]) == 0;
 			}
 			for (unsigned n = 0; n < SOURCE_COUNT; n++)
 				assert_int_equal(reorder_count_source(reorders[0], source_names[n]),
@@ -536,6 +537,120 @@ static void test_call_hash(void **state)
 	assert_non_null(taken = reorder_take(copy));
 	assert_item_equal(taken, &state_item);
 	codec_writer_release(&saved);
+	reorder_free(copy);
+	reorder_free(reorder);
+}
+
+/* text: len bytes of c, then its NUL. */
+static void fill_text(char *text, size_t len, char c)
+{
+	memset(text, c, len);
+	text[len] = '\0';
+}
+
+/* The packing's edge cases, in turn by n: (0) every string at its greatest length (the source
+ * CLOCKS_NAME_MAX bytes) and every field at its extreme; (1) every string empty, the source's
+ * too; (2) strings packing to 184 bytes with their NULs, what a small slot holds; (3) 185, the
+ * fewest a large slot takes. Each string of c (n's own), so that one overwritten shows. */
+static void make_edge_item(struct reorder_item *item, uint32_t n)
+{
+	struct event *event = &item->event;
+	char c = (char)('a' + n % 26);
+
+	memset(item, 0, sizeof(*item));
+	event->ts_ms = T0 + n;
+	item->arrival = n + 1;
+	switch (n % 4) {
+	case 0:
+		event->type = EVENT_CALL_END;
+		event->has_seq = true;
+		event->seq = UINT64_MAX;
+		event->released_by = RELEASED_BY_UNKNOWN;
+		event->start_hashed = true;
+		event->agency_hash = UINT64_MAX;
+		event->operator_hash = UINT64_C(0x8000000000000001);
+		event->ani_hash = n;
+		fill_text(item->source, CLOCKS_NAME_MAX, c);
+		fill_text(event->call_id, EVENT_ID_MAX, c);
+		fill_text(event->event_id, EVENT_ID_MAX, c);
+		fill_text(event->operator_id, EVENT_ID_MAX, c);
+		fill_text(event->agency, EVENT_ID_MAX, c);
+		fill_text(event->position, EVENT_ID_MAX, c);
+		fill_text(event->ani, EVENT_ANI_MAX, c);
+		fill_text(event->incident_id, EVENT_ID_MAX, c);
+		fill_text(event->transfer_to, EVENT_ID_MAX, c);
+		item->named = true;
+		item->arrival = UINT64_MAX - n;
+		break;
+	case 1:
+		event->type = EVENT_OPERATOR_STATE;
+		event->state = AGENT_STATE_LOGGED_OFF;
+		break;
+	default: /* "cad-1" (6), call_id and event_id (65 each), five empty (5), operator's */
+		event->type = EVENT_CALL_START;
+		fill_text(item->source, 5, c);
+		fill_text(event->call_id, EVENT_ID_MAX, c);
+		fill_text(event->event_id, EVENT_ID_MAX, c);
+		fill_text(event->operator_id, n % 4 == 2 ? 42 : 43, c);
+		break;
+	}
+	item->call_hash = reorder_call_hash(event);
+}
+
+/* assert_item_equal, and the hashes a parsed call_start brings (start_hashed: kept while
+ * held, not saved). */
+static void assert_item_hashes_equal(const struct reorder_item *got,
+				     const struct reorder_item *want)
+{
+	assert_item_equal(got, want);
+	assert_int_equal(got->event.start_hashed, want->event.start_hashed);
+	assert_int_equal(got->event.agency_hash, want->event.agency_hash);
+	assert_int_equal(got->event.operator_hash, want->event.operator_hash);
+	assert_int_equal(got->event.ani_hash, want->event.ani_hash);
+}
+
+/* 64 items of the packing's edges (make_edge_item), small and large slots side by side, each
+ * pushed (every other one straight into its slot), listed, saved and loaded, and taken: each
+ * comes back whole, hashes too (a load has none: start_hashed false), and the load saves the
+ * same bytes, as long as format 17's items are (68 bytes and the strings' each). */
+static void test_packing_edges(void **state)
+{
+	struct reorder *reorder = reorder_new(64), *copy;
+	struct reorder_item want, got;
+	struct codec_writer saved;
+	size_t strings_bytes = 0;
+	(void)state;
+
+	assert_non_null(reorder);
+	for (uint32_t n = 0; n < 64; n++) {
+		make_edge_item(&want, n);
+		assert_int_equal(n % 2 ? reorder_push(reorder, &want)
+				       : reorder_push_event(reorder, &want.event, want.source,
+							    want.named, want.arrival,
+							    want.call_hash),
+				 0);
+		strings_bytes += (size_t[]){ 65 + 7 * 64 + 32, 0, 5 + 128 + 42, 5 + 128 + 43 }[n % 4];
+	}
+	for (uint32_t k = 0; k < 64; k++) { /* listed: each item whole, its call_id in place */
+		reorder_item_at(reorder, k, &got);
+		make_edge_item(&want, (uint32_t)(got.event.ts_ms - T0));
+		assert_item_hashes_equal(&got, &want);
+		assert_string_equal(reorder_call_id_at(reorder, k), want.event.call_id);
+	}
+	save_to(reorder, &saved);
+	assert_int_equal(saved.len, 4 + 64 * 68 + strings_bytes);
+	codec_writer_release(&saved);
+	copy = reloaded(reorder, 64);
+	for (uint32_t n = 0; n < 64; n++) {
+		make_edge_item(&want, n);
+		assert_true(reorder_pop(reorder, &got));
+		assert_item_hashes_equal(&got, &want);
+		assert_true(reorder_pop(copy, &got));
+		want.event.start_hashed = false;
+		want.event.agency_hash = want.event.operator_hash = want.event.ani_hash = 0;
+		assert_item_hashes_equal(&got, &want);
+	}
+	assert_int_equal(reorder_count(copy), 0);
 	reorder_free(copy);
 	reorder_free(reorder);
 }
@@ -834,6 +949,7 @@ int main(void)
 		cmocka_unit_test(test_sources_against_model),
 		cmocka_unit_test(test_saved_layout),
 		cmocka_unit_test(test_call_hash),
+		cmocka_unit_test(test_packing_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
