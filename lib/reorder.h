@@ -61,8 +61,8 @@ const char *reorder_call_id_at(const struct reorder *reorder, uint32_t k);
 
 /** Add an event (the caller makes room first when full). 0 or -ENOMEM. */
 int reorder_push(struct reorder *reorder, const struct reorder_item *item);
-/** The same, packed straight into its slot: event, source (at most CLOCKS_NAME_MAX bytes, as
- * struct clocks_source's name) and whether a hello named it, the arrival number
+/** The same, packed straight into its slot: event, source (a CLOCKS_NAME_MAX + 1 array, as
+ * struct clocks_source's name: read in blocks) and whether a hello named it, the arrival number
  * and the event's call_hash (reorder_call_hash's value, which the caller has already). */
 int reorder_push_event(struct reorder *reorder, const struct event *event, const char *source,
 		       bool named, uint64_t arrival, uint64_t call_hash);

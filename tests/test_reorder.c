@@ -550,8 +550,8 @@ static void fill_text(char *text, size_t len, char c)
 
 /* The packing's edge cases, in turn by n: (0) every string at its greatest length (the source
  * CLOCKS_NAME_MAX bytes) and every field at its extreme; (1) every string empty, the source's
- * too; (2) strings packing to 184 bytes with their NULs, what a small slot holds; (3) 185, the
- * fewest a large slot takes. Each string of c (n's own), so that one overwritten shows. */
+ * too; (2) strings packing to 153 bytes with their NULs, the most a small slot holds; (3) 154,
+ * the fewest a large slot takes. Each string of c (n's own), so that one overwritten shows. */
 static void make_edge_item(struct reorder_item *item, uint32_t n)
 {
 	struct event *event = &item->event;
@@ -591,7 +591,7 @@ static void make_edge_item(struct reorder_item *item, uint32_t n)
 		fill_text(item->source, 5, c);
 		fill_text(event->call_id, EVENT_ID_MAX, c);
 		fill_text(event->event_id, EVENT_ID_MAX, c);
-		fill_text(event->operator_id, n % 4 == 2 ? 42 : 43, c);
+		fill_text(event->operator_id, n % 4 == 2 ? 11 : 12, c);
 		break;
 	}
 	item->call_hash = reorder_call_hash(event);
@@ -629,7 +629,7 @@ static void test_packing_edges(void **state)
 							    want.named, want.arrival,
 							    want.call_hash),
 				 0);
-		strings_bytes += (size_t[]){ 65 + 7 * 64 + 32, 0, 5 + 128 + 42, 5 + 128 + 43 }[n % 4];
+		strings_bytes += (size_t[]){ 65 + 7 * 64 + 32, 0, 5 + 128 + 11, 5 + 128 + 12 }[n % 4];
 	}
 	for (uint32_t k = 0; k < 64; k++) { /* listed: each item whole, its call_id in place */
 		reorder_item_at(reorder, k, &got);
