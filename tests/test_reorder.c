@@ -189,7 +189,7 @@ static void random_step(struct reorder **reorders, size_t reorders_len, struct m
 			.source = (unsigned)((r >> 20) % SOURCE_COUNT),
 		};
 		make_item(&want, key.ts_ms, key.source, key.arrival);
-		/* Every other push written straight into its slot, as the engine does. */
+		/* Every other push packed straight from the event, as the engine does. */
 		for (size_t i = 0; i < reorders_len; i++)
 			assert_int_equal(counts->pushes % 2
 						 ? reorder_push_event(reorders[i], &want.event,
@@ -204,7 +204,7 @@ static void random_step(struct reorder **reorders, size_t reorders_len, struct m
 		if (expected)
 			model_first(model, &want);
 		for (size_t i = 0; i < reorders_len; i++) {
-			/* Every other pop taken where it lies, as the engine does. */
+			/* Every other pop taken as reorder_take unpacks it, as the engine does. */
 			const struct reorder_item *taken =
 				counts->pops % 2 ? reorder_take(reorders[i])
 						 : (reorder_pop(reorders[i], &got) ? &got : NULL);
