@@ -48,9 +48,10 @@ struct packed_item {
 	(CLOCKS_NAME_MAX + 1 + EVENT_ARRAY(call_id) + EVENT_ARRAY(event_id) +                      \
 	 EVENT_ARRAY(operator_id) + EVENT_ARRAY(agency) + EVENT_ARRAY(position) + EVENT_ARRAY(ani) + \
 	 EVENT_ARRAY(incident_id) + EVENT_ARRAY(transfer_to))
-/* Bytes a slot has past its last string's NUL: copy_text's most. */
-#define SLOT_SLACK_BYTES 31u
-/* The slots: a small one holds an item whose strings pack to 153 bytes or fewer (every event
+/* Bytes a slot has past its last string's NUL: the most copy_text writes or reads past a
+ * string's NUL (15: a whole 16 bytes for a string of up to 15, 32 for one of 16 to 31). */
+#define SLOT_SLACK_BYTES 15u
+/* The slots: a small one holds an item whose strings pack to 169 bytes or fewer (every event
  * of cadmon-sim's days: 25-50 bytes), a large one any item. Multiples of 8 (the fields'
  * alignment). */
 #define SMALL_SLOT_BYTES 256u
@@ -166,9 +167,9 @@ static size_t measure(const struct event *event, const char *source,
 }
 
 /* A string of len bytes and its NUL from one array into another, each with room for 32 bytes
- * (every array of struct event and the source's, or a slot's string with SLOT_SLACK_BYTES
- * after it): a short one as a whole 16 or 32 bytes, not a copy of its length (a rep movs,
- * ~30 cycles to start; issue 17). */
+ * (every array of struct event and the source's) or for SLOT_SLACK_BYTES past the NUL (a
+ * slot's string; at most 15 bytes go past it): a short one as a whole 16 or 32 bytes, not a
+ * copy of its length (a rep movs, ~30 cycles to start; issue 17). */
 static inline void copy_text(char *to, const char *from, size_t len)
 {
 	if (len < 16)

@@ -465,7 +465,6 @@ static void test_sources_against_model(void **state)
 	free(model.keys);
 }
 
-/* Empty: nothing to peek or pop, before anything was pushed and after all was popped. */
 /* The heap's layout, which reorder_save writes as it is: after a fixed run of pushes and pops
  * (many ties of ts and of ts and source), the saved bytes hash to what the sift down of every
  * earlier version gave (computed with it; reorder_take finds the place Floyd's way). */
@@ -550,7 +549,7 @@ static void fill_text(char *text, size_t len, char c)
 
 /* The packing's edge cases, in turn by n: (0) every string at its greatest length (the source
  * CLOCKS_NAME_MAX bytes) and every field at its extreme; (1) every string empty, the source's
- * too; (2) strings packing to 153 bytes with their NULs, the most a small slot holds; (3) 154,
+ * too; (2) strings packing to 169 bytes with their NULs, the most a small slot holds; (3) 170,
  * the fewest a large slot takes. Each string of c (n's own), so that one overwritten shows. */
 static void make_edge_item(struct reorder_item *item, uint32_t n)
 {
@@ -591,7 +590,7 @@ static void make_edge_item(struct reorder_item *item, uint32_t n)
 		fill_text(item->source, 5, c);
 		fill_text(event->call_id, EVENT_ID_MAX, c);
 		fill_text(event->event_id, EVENT_ID_MAX, c);
-		fill_text(event->operator_id, n % 4 == 2 ? 11 : 12, c);
+		fill_text(event->operator_id, n % 4 == 2 ? 27 : 28, c);
 		break;
 	}
 	item->call_hash = reorder_call_hash(event);
@@ -629,7 +628,7 @@ static void test_packing_edges(void **state)
 							    want.named, want.arrival,
 							    want.call_hash),
 				 0);
-		strings_bytes += (size_t[]){ 65 + 7 * 64 + 32, 0, 5 + 128 + 11, 5 + 128 + 12 }[n % 4];
+		strings_bytes += (size_t[]){ 65 + 7 * 64 + 32, 0, 5 + 128 + 27, 5 + 128 + 28 }[n % 4];
 	}
 	for (uint32_t k = 0; k < 64; k++) { /* listed: each item whole, its call_id in place */
 		reorder_item_at(reorder, k, &got);
@@ -655,6 +654,59 @@ static void test_packing_edges(void **state)
 	reorder_free(reorder);
 }
 
+/* A call_start of source "cad-1" whose strings pack to bytes (their NULs included), the last
+ * (transfer_to) last_len bytes long, the rest in call_id, event_id and operator_id: each
+ * string of its own letter, so that one overwritten shows. */
+static void make_sized_item(struct reorder_item *item, size_t bytes, size_t last_len,
+			    int64_t ts_ms, uint64_t arrival)
+{
+	struct event *event = &item->event;
+	size_t rest = bytes - 6 - (last_len + 1) - 7; /* the source's, the last's, 7 NULs */
+	char *fields[] = { event->call_id, event->event_id, event->operator_id };
+
+	memset(item, 0, sizeof(*item));
+	event->type = EVENT_CALL_START;
+	event->ts_ms = ts_ms;
+	fill_text(item->source, 5, 's');
+	for (size_t i = 0; i < 3; i++) {
+		size_t len = rest < EVENT_ID_MAX ? rest : EVENT_ID_MAX;
+		fill_text(fields[i], len, (char)('x' + i));
+		rest -= len;
+	}
+	assert_int_equal(rest, 0);
+	fill_text(event->transfer_to, last_len, 't');
+	item->arrival = arrival;
+	item->call_hash = reorder_call_hash(event);
+}
+
+/* A slot's slack: A and B pushed (slots 0 and 1), A taken, and into A's freed slot an item
+ * whose strings pack to each size from 140 to 200 bytes, its last string empty (copied as 16
+ * bytes) or 16 bytes long (copied as 32): those of a small slot's size (169 bytes at most)
+ * end their copies within the slot, and B comes back whole, ts and arrival first. */
+static void test_slot_slack(void **state)
+{
+	struct reorder_item a, b, c;
+	(void)state;
+
+	make_item(&a, T0, 0, 1);
+	make_item(&b, T0 + 1, 0, 2);
+	for (size_t bytes = 140; bytes <= 200; bytes++) {
+		for (size_t last_len = 0; last_len <= 16; last_len += 16) {
+			struct reorder *reorder = reorder_new(8);
+			assert_non_null(reorder);
+			assert_int_equal(reorder_push(reorder, &a), 0);
+			assert_int_equal(reorder_push(reorder, &b), 0);
+			assert_item_equal(reorder_take(reorder), &a);
+			make_sized_item(&c, bytes, last_len, T0 + 2, 3);
+			assert_int_equal(reorder_push(reorder, &c), 0);
+			assert_item_equal(reorder_take(reorder), &b);
+			assert_item_equal(reorder_take(reorder), &c);
+			reorder_free(reorder);
+		}
+	}
+}
+
+/* Empty: nothing to peek or pop, before anything was pushed and after all was popped. */
 static void test_empty(void **state)
 {
 	struct reorder *reorder = reorder_new(8);
@@ -950,6 +1002,7 @@ int main(void)
 		cmocka_unit_test(test_saved_layout),
 		cmocka_unit_test(test_call_hash),
 		cmocka_unit_test(test_packing_edges),
+		cmocka_unit_test(test_slot_slack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
