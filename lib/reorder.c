@@ -273,6 +273,13 @@ const char *reorder_call_id_at(const struct reorder *reorder, uint32_t k)
 	return packed->bytes + packed->lengths[0] + 1; /* the string after the source's */
 }
 
+size_t reorder_memory_bytes(const struct reorder *reorder)
+{
+	return sizeof(*reorder) + (size_t)reorder->heap_capacity * sizeof(*reorder->heap) +
+	       (size_t)reorder->small.capacity * (SMALL_SLOT_BYTES + sizeof(uint32_t)) +
+	       (size_t)reorder->large.capacity * (LARGE_SLOT_BYTES + sizeof(uint32_t));
+}
+
 bool reorder_full(const struct reorder *reorder)
 {
 	return reorder->count >= reorder->max_events;
@@ -295,14 +302,17 @@ static bool before(const struct reorder *reorder, const struct reorder_key *a,
 }
 
 /* Room for needed items in a growing array of *capacity (doubling from INITIAL_CAPACITY)
- * elements of size bytes: 0 or -ENOMEM. */
-static int grow(void **array, uint32_t *capacity, uint32_t needed, size_t size)
+ * elements of size bytes, at most most of them unless more are needed (a load over a bound
+ * lowered by a reload: doubling on as before). 0 or -ENOMEM. */
+static int grow(void **array, uint32_t *capacity, uint32_t needed, uint32_t most, size_t size)
 {
 	uint32_t grown_capacity = *capacity ? *capacity : INITIAL_CAPACITY;
 	void *grown;
 
 	while (grown_capacity < needed)
 		grown_capacity = grown_capacity > UINT32_MAX / 2 ? needed : grown_capacity * 2;
+	if (needed <= most && grown_capacity > most)
+		grown_capacity = most;
 	if (!(grown = realloc(*array, (size_t)grown_capacity * size)))
 		return -ENOMEM;
 	*array = grown;
@@ -318,21 +328,25 @@ __attribute__((noinline)) static int reserve(struct reorder *reorder, uint32_t n
 
 	if (needed <= reorder->heap_capacity)
 		return 0;
-	rc = grow(&heap, &reorder->heap_capacity, needed, sizeof(*reorder->heap));
+	rc = grow(&heap, &reorder->heap_capacity, needed, reorder->max_events,
+		  sizeof(*reorder->heap));
 	reorder->heap = heap;
 	return rc;
 }
 
-/* Room for one more slot in a full pool of slot_bytes slots (doubling). 0 or -ENOMEM. */
-__attribute__((noinline)) static int grow_pool(struct reorder_pool *pool, size_t slot_bytes)
+/* Room for one more slot in a full pool of slot_bytes slots (doubling, up to most slots: each
+ * pool holds at most max_events, whatever the mix of small and large items was). 0 or
+ * -ENOMEM. */
+__attribute__((noinline)) static int grow_pool(struct reorder_pool *pool, size_t slot_bytes,
+					       uint32_t most)
 {
 	uint32_t capacity = pool->capacity, free_capacity = pool->capacity;
 	void *words = pool->words, *free_slots = pool->free_slots;
-	int rc = grow(&words, &capacity, pool->used + 1, slot_bytes);
+	int rc = grow(&words, &capacity, pool->used + 1, most, slot_bytes);
 
 	pool->words = words;
 	if (rc != 0 || INVARIANT_FAILS(capacity <= LARGE_SLOT) ||
-	    grow(&free_slots, &free_capacity, capacity, sizeof(uint32_t)) != 0)
+	    grow(&free_slots, &free_capacity, capacity, capacity, sizeof(uint32_t)) != 0)
 		return -ENOMEM; /* the pool's capacity as it was: its free slots' room */
 	pool->free_slots = free_slots;
 	pool->capacity = capacity;
@@ -351,7 +365,8 @@ static int take_slot(struct reorder *reorder, size_t bytes, uint32_t *slot)
 	if (pool->free_count)
 		*slot = pool->free_slots[--pool->free_count];
 	else if (pool->used < pool->capacity ||
-		 grow_pool(pool, large ? LARGE_SLOT_BYTES : SMALL_SLOT_BYTES) == 0)
+		 grow_pool(pool, large ? LARGE_SLOT_BYTES : SMALL_SLOT_BYTES,
+			   reorder->max_events) == 0)
 		*slot = pool->used++;
 	else
 		return -ENOMEM;

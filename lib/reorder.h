@@ -49,6 +49,9 @@ uint32_t reorder_count(const struct reorder *reorder);
 /** Events of source waiting (a pass over them all). */
 uint32_t reorder_count_source(const struct reorder *reorder, const char *source);
 bool reorder_full(const struct reorder *reorder);
+/** The bytes it has allocated: its heap's keys and both pools' slots and free entries (each
+ * grown up to max_events, or to the count held when a load or a lowered bound left more). */
+size_t reorder_memory_bytes(const struct reorder *reorder);
 /** The call_hash of every event waiting that names a call (event_names_call: those the binding
  * counts to their call's owner), into out (reorder_count long), in no order: how many. */
 uint32_t reorder_call_hashes(const struct reorder *reorder, uint64_t *out);

@@ -706,6 +706,47 @@ static void test_slot_slack(void **state)
 	}
 }
 
+/* Each pool grows to at most the bound (here 100), whatever the mix: a burst of 100 small
+ * items, all but one taken, then 99 large ones while it is held: 100 keys, 100 small slots and
+ * 100 large (each with its free entry), not the 128 a doubling from 64 gives. Past the bound
+ * (pushes the caller did not make room for) they double on. */
+static void test_pools_bounded(void **state)
+{
+	struct reorder *reorder = reorder_new(100), *fresh = reorder_new(100);
+	const size_t key = 16, small = 256 + 4, large = 648 + 4;
+	struct reorder_item item;
+	uint32_t n = 0;
+	(void)state;
+
+	assert_non_null(reorder);
+	assert_non_null(fresh);
+	for (; n < 100; n++) {
+		make_sized_item(&item, 40, 0, T0 + n, n);
+		assert_int_equal(reorder_push(reorder, &item), 0);
+	}
+	assert_int_equal(reorder_memory_bytes(reorder) - reorder_memory_bytes(fresh),
+			 100 * (key + small));
+	for (uint32_t k = 0; k < 99; k++)
+		assert_int_equal(reorder_take(reorder)->arrival, k);
+	for (; n < 199; n++) {
+		make_sized_item(&item, 170, 0, T0 + n, n);
+		assert_int_equal(reorder_push(reorder, &item), 0);
+	}
+	assert_int_equal(reorder_count(reorder), 100);
+	assert_int_equal(reorder_memory_bytes(reorder) - reorder_memory_bytes(fresh),
+			 100 * (key + small + large));
+	for (; n < 201; n++) { /* 101 and 102 held: the keys, then the large slots, double */
+		make_sized_item(&item, 170, 0, T0 + n, n);
+		assert_int_equal(reorder_push(reorder, &item), 0);
+		assert_int_equal(reorder_memory_bytes(reorder) - reorder_memory_bytes(fresh),
+				 200 * key + 100 * small + (n == 199 ? 100 : 200) * large);
+	}
+	for (uint32_t k = 99; k <= 200; k++)
+		assert_int_equal(reorder_take(reorder)->arrival, k);
+	reorder_free(fresh);
+	reorder_free(reorder);
+}
+
 /* Empty: nothing to peek or pop, before anything was pushed and after all was popped. */
 static void test_empty(void **state)
 {
@@ -1003,6 +1044,7 @@ int main(void)
 		cmocka_unit_test(test_call_hash),
 		cmocka_unit_test(test_packing_edges),
 		cmocka_unit_test(test_slot_slack),
+		cmocka_unit_test(test_pools_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
