@@ -12,6 +12,7 @@
 #include <errno.h>
 
 #include "codec.h"
+#include "fail_malloc.h"
 #include "hash.h"
 #include "reorder.h"
 
@@ -74,6 +75,25 @@ static void make_item(struct reorder_item *item, int64_t ts_ms, unsigned source,
 			 (unsigned)(arrival % 7));
 	snprintf(item->source, sizeof(item->source), "%s", source_names[source]);
 	item->arrival = arrival;
+	item->call_hash = reorder_call_hash(event);
+}
+
+/* make_item, and for one arrival in 8 the call, event and operator ids at their greatest
+ * length (64 bytes): an item a large slot holds (its strings pack to more than 169 bytes). */
+static void make_model_item(struct reorder_item *item, int64_t ts_ms, unsigned source,
+			    uint64_t arrival)
+{
+	struct event *event = &item->event;
+	char *ids[] = { event->call_id, event->event_id, event->operator_id };
+
+	make_item(item, ts_ms, source, arrival);
+	if (arrival % 8 != 5)
+		return;
+	for (size_t i = 0; i < 3; i++) { /* each id as it was, then '=' to 64 bytes */
+		size_t len = strlen(ids[i]);
+		memset(ids[i] + len, '=', EVENT_ID_MAX - len);
+		ids[i][EVENT_ID_MAX] = '\0';
+	}
 	item->call_hash = reorder_call_hash(event);
 }
 
@@ -163,7 +183,7 @@ static void model_first(const struct model *model, struct reorder_item *out)
 	const struct model_key *key = &model->keys[model->head];
 
 	assert_true(model_count(model) > 0);
-	make_item(out, key->ts_ms, key->source, key->arrival);
+	make_model_item(out, key->ts_ms, key->source, key->arrival);
 }
 
 /* What a run of random operations did, for its exact assertions. */
@@ -188,7 +208,7 @@ static void random_step(struct reorder **reorders, size_t reorders_len, struct m
 			.arrival = arrival_of(counts->pushes),
 			.source = (unsigned)((r >> 20) % SOURCE_COUNT),
 		};
-		make_item(&want, key.ts_ms, key.source, key.arrival);
+		make_model_item(&want, key.ts_ms, key.source, key.arrival);
 		/* Every other push packed straight from the event, as the engine does. */
 		for (size_t i = 0; i < reorders_len; i++)
 			assert_int_equal(counts->pushes % 2
@@ -266,12 +286,26 @@ static void drain(struct reorder **reorders, size_t reorders_len, struct model *
 	}
 }
 
+/* The reorder's arrays hold keys keys, small small slots and large large ones (each slot with
+ * its free entry): its bytes beyond a fresh reorder's. */
+static void assert_reorder_grown(const struct reorder *reorder, size_t keys, size_t small,
+				 size_t large)
+{
+	struct reorder *fresh = reorder_new(1);
+
+	assert_non_null(fresh);
+	assert_int_equal(reorder_memory_bytes(reorder) - reorder_memory_bytes(fresh),
+			 keys * 16 + small * (256 + 4) + large * (648 + 4));
+	reorder_free(fresh);
+}
+
 /* 200,000 random pushes, pops and peeks in four rounds, each growing (60% pushes, 25% pops)
  * for 25,000 steps then draining (20% pushes, 65% pops) for 25,000 to empty, against the model:
  * every pop is the model's first in full, every peek too, the count always the model's. The
- * run's shape is exact (the PRNG is fixed): up to 8,929 held (the slots grown from 64 by
- * doubling to 16,384), 9,771 pops that found it empty, 16,228 pops with the ts of the pop
- * before (ties broken by name and arrival), every push popped by the end. */
+ * run's shape is exact (the PRNG is fixed): up to 8,929 held (the keys grown from 64 by
+ * doubling to 16,384, the small slots to 8,192 and, one push in 8 with 64-byte ids, the large
+ * to 2,048), 9,771 pops that found it empty, 16,228 pops with the ts of the pop before (ties
+ * broken by name and arrival), every push popped by the end. */
 static void test_random_against_model(void **state)
 {
 	struct reorder *reorder = reorder_new(1000000);
@@ -292,6 +326,7 @@ static void test_random_against_model(void **state)
 	assert_int_equal(counts.empty_pops, 9771);
 	assert_int_equal(counts.most_held, 8929);
 	assert_int_equal(counts.tied_pops, 16228);
+	assert_reorder_grown(reorder, 16384, 8192, 2048);
 	drain(&reorder, 1, &model);
 	assert_false(reorder_full(reorder));
 	reorder_free(reorder);
@@ -432,7 +467,7 @@ static void test_sources_against_model(void **state)
 			ts -= (int64_t)((r >> 20) % 2000);
 			older++;
 		}
-		make_item(&want, ts, source, ++pushes);
+		make_model_item(&want, ts, source, ++pushes);
 		for (size_t i = 0; i < live; i++)
 			assert_int_equal(reorder_push(reorders[i], &want), 0);
 		model_push(&model, (struct model_key){ ts, source, want.arrival });
@@ -712,20 +747,17 @@ static void test_slot_slack(void **state)
  * (pushes the caller did not make room for) they double on. */
 static void test_pools_bounded(void **state)
 {
-	struct reorder *reorder = reorder_new(100), *fresh = reorder_new(100);
-	const size_t key = 16, small = 256 + 4, large = 648 + 4;
+	struct reorder *reorder = reorder_new(100);
 	struct reorder_item item;
 	uint32_t n = 0;
 	(void)state;
 
 	assert_non_null(reorder);
-	assert_non_null(fresh);
 	for (; n < 100; n++) {
 		make_sized_item(&item, 40, 0, T0 + n, n);
 		assert_int_equal(reorder_push(reorder, &item), 0);
 	}
-	assert_int_equal(reorder_memory_bytes(reorder) - reorder_memory_bytes(fresh),
-			 100 * (key + small));
+	assert_reorder_grown(reorder, 100, 100, 0);
 	for (uint32_t k = 0; k < 99; k++)
 		assert_int_equal(reorder_take(reorder)->arrival, k);
 	for (; n < 199; n++) {
@@ -733,17 +765,94 @@ static void test_pools_bounded(void **state)
 		assert_int_equal(reorder_push(reorder, &item), 0);
 	}
 	assert_int_equal(reorder_count(reorder), 100);
-	assert_int_equal(reorder_memory_bytes(reorder) - reorder_memory_bytes(fresh),
-			 100 * (key + small + large));
+	assert_reorder_grown(reorder, 100, 100, 100);
 	for (; n < 201; n++) { /* 101 and 102 held: the keys, then the large slots, double */
 		make_sized_item(&item, 170, 0, T0 + n, n);
 		assert_int_equal(reorder_push(reorder, &item), 0);
-		assert_int_equal(reorder_memory_bytes(reorder) - reorder_memory_bytes(fresh),
-				 200 * key + 100 * small + (n == 199 ? 100 : 200) * large);
+		assert_reorder_grown(reorder, 200, 100, n == 199 ? 100 : 200);
 	}
 	for (uint32_t k = 99; k <= 200; k++)
 		assert_int_equal(reorder_take(reorder)->arrival, k);
-	reorder_free(fresh);
+	reorder_free(reorder);
+}
+
+/* A push that grows the arrays (the 65th: the keys, then its pool's slots and free entries,
+ * 3 allocations) with each allocation failing in turn, for small items and for large: -ENOMEM,
+ * the 64 held as they were; pushed again it is held, and the 65 come back whole in ts order.
+ * Failing the 4th fails nothing. */
+static void test_push_out_of_memory(void **state)
+{
+	struct reorder_item items[65];
+	(void)state;
+
+	for (size_t bytes = 40; bytes <= 170; bytes += 130) {
+		for (unsigned long fail_at = 1; fail_at <= 4; fail_at++) {
+			struct reorder *reorder = reorder_new(1000);
+			unsigned long calls;
+			assert_non_null(reorder);
+			for (uint32_t n = 0; n < 65; n++) /* ts a permutation of 0..64 */
+				make_sized_item(&items[n], bytes, n % 17, T0 + (n * 37) % 65, n);
+			for (uint32_t n = 0; n < 64; n++)
+				assert_int_equal(reorder_push(reorder, &items[n]), 0);
+			calls = fail_alloc_calls;
+			fail_alloc_countdown = fail_at;
+			assert_int_equal(reorder_push(reorder, &items[64]),
+					 fail_at <= 3 ? -ENOMEM : 0);
+			assert_int_equal(fail_alloc_calls - calls, fail_at <= 3 ? fail_at : 3);
+			assert_int_equal(fail_alloc_countdown, fail_at <= 3 ? 0 : 1);
+			fail_alloc_countdown = 0;
+			assert_int_equal(reorder_count(reorder), fail_at <= 3 ? 64 : 65);
+			if (fail_at <= 3)
+				assert_int_equal(reorder_push(reorder, &items[64]), 0);
+			for (uint32_t k = 0; k < 65; k++)
+				assert_item_equal(reorder_take(reorder), &items[(k * 58) % 65]);
+			assert_null(reorder_take(reorder));
+			reorder_free(reorder);
+		}
+	}
+}
+
+/* A load of 300 items (every other one large) with each allocation failing in turn: the
+ * first 13 (the keys, then each pool's slots and free entries at 0, 64 and 128) -ENOMEM, the
+ * reorder left empty and loading again into it; the 14th fails nothing. Each load saves the
+ * bytes it loaded. */
+static void test_load_out_of_memory(void **state)
+{
+	struct reorder *reorder = reorder_new(1000);
+	struct reorder_item item;
+	struct codec_writer saved, again;
+	(void)state;
+
+	assert_non_null(reorder);
+	for (uint32_t n = 0; n < 300; n++) {
+		make_sized_item(&item, n % 2 ? 170 : 40, n % 17, T0 + n % 7, n);
+		assert_int_equal(reorder_push(reorder, &item), 0);
+	}
+	assert_reorder_grown(reorder, 512, 256, 256);
+	save_to(reorder, &saved);
+	for (unsigned long fail_at = 1; fail_at <= 14; fail_at++) {
+		struct reorder *copy = reorder_new(1000);
+		struct codec_reader reader;
+		assert_non_null(copy);
+		codec_reader_init(&reader, saved.data, saved.len);
+		fail_alloc_countdown = fail_at;
+		assert_int_equal(reorder_load(copy, &reader), fail_at <= 13 ? -ENOMEM : 0);
+		assert_int_equal(fail_alloc_countdown, fail_at <= 13 ? 0 : 1);
+		fail_alloc_countdown = 0;
+		if (fail_at <= 13) {
+			assert_int_equal(reorder_count(copy), 0);
+			assert_null(reorder_peek(copy));
+			codec_reader_init(&reader, saved.data, saved.len);
+			assert_int_equal(reorder_load(copy, &reader), 0);
+		}
+		assert_int_equal(reorder_count(copy), 300);
+		save_to(copy, &again);
+		assert_int_equal(again.len, saved.len);
+		assert_memory_equal(again.data, saved.data, saved.len);
+		codec_writer_release(&again);
+		reorder_free(copy);
+	}
+	codec_writer_release(&saved);
 	reorder_free(reorder);
 }
 
@@ -1045,6 +1154,8 @@ int main(void)
 		cmocka_unit_test(test_packing_edges),
 		cmocka_unit_test(test_slot_slack),
 		cmocka_unit_test(test_pools_bounded),
+		cmocka_unit_test(test_push_out_of_memory),
+		cmocka_unit_test(test_load_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
