@@ -201,9 +201,11 @@ static void pack(struct packed_item *packed, const struct event *event, const ch
 				  (event->start_hashed ? PACKED_START_HASHED : 0));
 	memcpy(packed->lengths, lengths, PACKED_STRINGS);
 	copy_text(at, source, lengths[0]);
+	at[lengths[0]] = '\0'; /* its NUL whatever the array held there */
 	at += lengths[0] + 1u;
 	for (size_t i = 0; i < EVENT_STRINGS; i++) { /* each string's bytes past its NUL: the next's */
 		copy_text(at, (const char *)event + event_strings[i].offset, lengths[1 + i]);
+		at[lengths[1 + i]] = '\0';
 		at += lengths[1 + i] + 1u;
 	}
 }
@@ -353,7 +355,14 @@ __attribute__((noinline)) static int grow_pool(struct reorder_pool *pool, size_t
 	return 0;
 }
 
-/* Take a free slot for an item whose strings pack to bytes into *slot. 0 or -ENOMEM. */
+/* The pool of slot (its bit: the large one's or the small one's). */
+static struct reorder_pool *slot_pool(struct reorder *reorder, uint32_t slot)
+{
+	return slot & LARGE_SLOT ? &reorder->large : &reorder->small;
+}
+
+/* Take a free slot for an item whose strings pack to bytes into *slot. 0, -ENOMEM, or -EINVAL
+ * (a broken invariant). */
 static int take_slot(struct reorder *reorder, size_t bytes, uint32_t *slot)
 {
 	bool large = sizeof(struct packed_item) + bytes + SLOT_SLACK_BYTES > SMALL_SLOT_BYTES;
@@ -370,6 +379,8 @@ static int take_slot(struct reorder *reorder, size_t bytes, uint32_t *slot)
 		*slot = pool->used++;
 	else
 		return -ENOMEM;
+	if (INVARIANT_FAILS(*slot < pool->capacity))
+		return -EINVAL;
 	*slot |= large ? LARGE_SLOT : 0;
 	return 0;
 }
@@ -377,7 +388,7 @@ static int take_slot(struct reorder *reorder, size_t bytes, uint32_t *slot)
 /* Give a taken item's slot back. */
 static void give_back(struct reorder *reorder, uint32_t slot)
 {
-	struct reorder_pool *pool = slot & LARGE_SLOT ? &reorder->large : &reorder->small;
+	struct reorder_pool *pool = slot_pool(reorder, slot);
 
 	pool->free_slots[pool->free_count++] = slot & ~LARGE_SLOT;
 }
@@ -449,7 +460,8 @@ const struct reorder_item *reorder_take(struct reorder *reorder)
 	uint32_t i = 0, child, slot, count;
 	struct reorder_key last;
 
-	if (reorder->count == 0)
+	if (reorder->count == 0 ||
+	    INVARIANT_FAILS((heap[0].slot & ~LARGE_SLOT) < slot_pool(reorder, heap[0].slot)->capacity))
 		return NULL;
 	slot = heap[0].slot;
 	unpack(packed_at(reorder, slot), &reorder->unpacked);

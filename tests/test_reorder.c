@@ -856,6 +856,26 @@ static void test_load_out_of_memory(void **state)
 	reorder_free(reorder);
 }
 
+/* An array filled to its end without its NUL (the parser never gives one): packed and taken
+ * as its first size - 1 bytes and a NUL, the slot's strings after it in place. */
+static void test_unterminated_string(void **state)
+{
+	struct reorder *reorder = reorder_new(8);
+	struct reorder_item item;
+	const struct reorder_item *taken;
+	(void)state;
+
+	assert_non_null(reorder);
+	make_sized_item(&item, 100, 4, T0, 1);
+	memset(item.event.call_id, 'c', sizeof(item.event.call_id));
+	assert_int_equal(reorder_push(reorder, &item), 0);
+	assert_non_null(taken = reorder_take(reorder));
+	assert_int_equal(strnlen(taken->event.call_id, sizeof(taken->event.call_id)), EVENT_ID_MAX);
+	item.event.call_id[EVENT_ID_MAX] = '\0';
+	assert_item_equal(taken, &item);
+	reorder_free(reorder);
+}
+
 /* Empty: nothing to peek or pop, before anything was pushed and after all was popped. */
 static void test_empty(void **state)
 {
@@ -1156,6 +1176,7 @@ int main(void)
 		cmocka_unit_test(test_pools_bounded),
 		cmocka_unit_test(test_push_out_of_memory),
 		cmocka_unit_test(test_load_out_of_memory),
+		cmocka_unit_test(test_unterminated_string),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
