@@ -493,23 +493,19 @@ static bool releasable_at(int64_t ts_ms, const char *source, const struct clocks
 	       (source == center->tie_name || strcmp(source, center->tie_name) <= 0);
 }
 
-static bool releasable(const struct reorder_item *item, const struct clocks_center *center,
-		       int64_t now_ms)
-{
-	return releasable_at(item->event.ts_ms, item->source, center, now_ms);
-}
-
 /* Release, in (ts, source, arrival) order, every buffered event the held sources have passed. */
 static void release_ready(struct engine *engine, bool everything)
 {
 	struct clocks_bounds now = bounds(engine);
 	struct clocks_center center;
 	const struct reorder_item *first;
+	const char *first_source;
+	int64_t first_ms;
 
 	clocks_center(engine->clocks, &now, &center);
-	/* Each released where it lies (reorder_take): nothing is pushed while it is tracked. */
-	while ((first = reorder_peek(engine->reorder)) &&
-	       (everything || releasable(first, &center, engine->now_ms)) &&
+	/* Each released as reorder_take unpacked it: nothing is taken while it is tracked. */
+	while (reorder_first(engine->reorder, &first_ms, &first_source) &&
+	       (everything || releasable_at(first_ms, first_source, &center, engine->now_ms)) &&
 	       (first = reorder_take(engine->reorder)))
 		release_in_order(engine, &first->event, first->call_hash, first->arrival,
 				 engine_sender(first->source, first->named));
@@ -518,7 +514,7 @@ static void release_ready(struct engine *engine, bool everything)
 /*
  * With nothing buffered, an event the center has already passed goes at once: what pushing it
  * and release_ready popping it first would do (its arrival number counted all the same),
- * without copying the ~700-byte item into the buffer. False: not released.
+ * without packing the item into the buffer. False: not released.
  */
 static bool release_at_once(struct engine *engine, const struct event *event, uint64_t call_hash,
 			    const struct clocks_source *source, bool named)
@@ -544,9 +540,11 @@ static void buffer_event(struct engine *engine, const struct event *event, uint6
 			 const struct clocks_source *source, bool named)
 {
 	const struct reorder_item *oldest;
+	int64_t oldest_ms;
 
 	if (reorder_full(engine->reorder) && engine->now_ms != ENGINE_NO_TIME &&
-	    (oldest = reorder_peek(engine->reorder)) && oldest->event.ts_ms > engine->now_ms) {
+	    reorder_first(engine->reorder, &oldest_ms, NULL) &&
+	    oldest_ms > engine->now_ms) {
 		count_limit_move(engine, &engine->stats.reorder_overflows);
 		++engine->arrivals;
 		release_in_order(engine, event, call_hash, engine->arrivals,
@@ -1016,11 +1014,12 @@ static enum event_reject reject_reorder_full(const struct engine *engine,
 					     const struct event *event,
 					     struct engine_verdict *verdict)
 {
-	const struct reorder_item *oldest;
+	int64_t oldest_ms;
 
 	if (engine->now_ms == ENGINE_NO_TIME || event->ts_ms <= engine->now_ms ||
-	    !reorder_full(engine->reorder) || !(oldest = reorder_peek(engine->reorder)) ||
-	    oldest->event.ts_ms <= engine->now_ms)
+	    !reorder_full(engine->reorder) ||
+	    !reorder_first(engine->reorder, &oldest_ms, NULL) ||
+	    oldest_ms <= engine->now_ms)
 		return EVENT_OK;
 	snprintf(verdict->why, sizeof(verdict->why),
 		 "%s: \"ts\" is %lld s ahead of the host clock, and the reorder buffer is full of "
@@ -2464,11 +2463,14 @@ static int restore_waiting(struct engine *engine, uint32_t format)
 	if (buffered > 0 && !(waiting = malloc(buffered * sizeof(*waiting))))
 		return -ENOMEM;
 	for (uint32_t k = 0; k < buffered; k++) {
-		const struct reorder_item *item = reorder_item_at(engine->reorder, k);
-		if (event_names_call(item->event.type)) /* a call_offered holds no call */
-			waiting[count++] = (struct binding_waiting){ .call_hash = item->call_hash,
-								     .arrival = item->arrival,
-								     .call_id = item->event.call_id };
+		struct reorder_item item;
+		reorder_item_at(engine->reorder, k, &item);
+		if (event_names_call(item.event.type)) /* a call_offered holds no call */
+			waiting[count++] = (struct binding_waiting){
+				.call_hash = item.call_hash,
+				.arrival = item.arrival,
+				.call_id = reorder_call_id_at(engine->reorder, k) /* item's goes */
+			};
 	}
 	rc = binding_restore_waiting(engine->binding, waiting, count, format,
 				     engine->arrivals + 1);

@@ -12,6 +12,7 @@
 #include <errno.h>
 
 #include "codec.h"
+#include "fail_malloc.h"
 #include "hash.h"
 #include "reorder.h"
 
@@ -74,6 +75,25 @@ static void make_item(struct reorder_item *item, int64_t ts_ms, unsigned source,
 			 (unsigned)(arrival % 7));
 	snprintf(item->source, sizeof(item->source), "%s", source_names[source]);
 	item->arrival = arrival;
+	item->call_hash = reorder_call_hash(event);
+}
+
+/* make_item, and for one arrival in 8 the call, event and operator ids at their greatest
+ * length (64 bytes): an item a large slot holds (its strings pack to more than 169 bytes). */
+static void make_model_item(struct reorder_item *item, int64_t ts_ms, unsigned source,
+			    uint64_t arrival)
+{
+	struct event *event = &item->event;
+	char *ids[] = { event->call_id, event->event_id, event->operator_id };
+
+	make_item(item, ts_ms, source, arrival);
+	if (arrival % 8 != 5)
+		return;
+	for (size_t i = 0; i < 3; i++) { /* each id as it was, then '=' to 64 bytes */
+		size_t len = strlen(ids[i]);
+		memset(ids[i] + len, '=', EVENT_ID_MAX - len);
+		ids[i][EVENT_ID_MAX] = '\0';
+	}
 	item->call_hash = reorder_call_hash(event);
 }
 
@@ -163,7 +183,7 @@ static void model_first(const struct model *model, struct reorder_item *out)
 	const struct model_key *key = &model->keys[model->head];
 
 	assert_true(model_count(model) > 0);
-	make_item(out, key->ts_ms, key->source, key->arrival);
+	make_model_item(out, key->ts_ms, key->source, key->arrival);
 }
 
 /* What a run of random operations did, for its exact assertions. */
@@ -188,8 +208,8 @@ static void random_step(struct reorder **reorders, size_t reorders_len, struct m
 			.arrival = arrival_of(counts->pushes),
 			.source = (unsigned)((r >> 20) % SOURCE_COUNT),
 		};
-		make_item(&want, key.ts_ms, key.source, key.arrival);
-		/* Every other push written straight into its slot, as the engine does. */
+		make_model_item(&want, key.ts_ms, key.source, key.arrival);
+		/* Every other push packed straight from the event, as the engine does. */
 		for (size_t i = 0; i < reorders_len; i++)
 			assert_int_equal(counts->pushes % 2
 						 ? reorder_push_event(reorders[i], &want.event,
@@ -204,7 +224,7 @@ static void random_step(struct reorder **reorders, size_t reorders_len, struct m
 		if (expected)
 			model_first(model, &want);
 		for (size_t i = 0; i < reorders_len; i++) {
-			/* Every other pop taken where it lies, as the engine does. */
+			/* Every other pop taken as reorder_take unpacks it, as the engine does. */
 			const struct reorder_item *taken =
 				counts->pops % 2 ? reorder_take(reorders[i])
 						 : (reorder_pop(reorders[i], &got) ? &got : NULL);
@@ -266,12 +286,26 @@ static void drain(struct reorder **reorders, size_t reorders_len, struct model *
 	}
 }
 
+/* The reorder's arrays hold keys keys, small small slots and large large ones (each slot with
+ * its free entry): its bytes beyond a fresh reorder's. */
+static void assert_reorder_grown(const struct reorder *reorder, size_t keys, size_t small,
+				 size_t large)
+{
+	struct reorder *fresh = reorder_new(1);
+
+	assert_non_null(fresh);
+	assert_int_equal(reorder_memory_bytes(reorder) - reorder_memory_bytes(fresh),
+			 keys * 16 + small * (256 + 4) + large * (648 + 4));
+	reorder_free(fresh);
+}
+
 /* 200,000 random pushes, pops and peeks in four rounds, each growing (60% pushes, 25% pops)
  * for 25,000 steps then draining (20% pushes, 65% pops) for 25,000 to empty, against the model:
  * every pop is the model's first in full, every peek too, the count always the model's. The
- * run's shape is exact (the PRNG is fixed): up to 8,929 held (the slots grown from 64 by
- * doubling to 16,384), 9,771 pops that found it empty, 16,228 pops with the ts of the pop
- * before (ties broken by name and arrival), every push popped by the end. */
+ * run's shape is exact (the PRNG is fixed): up to 8,929 held (the keys grown from 64 by
+ * doubling to 16,384, the small slots to 8,192 and, one push in 8 with 64-byte ids, the large
+ * to 2,048), 9,771 pops that found it empty, 16,228 pops with the ts of the pop before (ties
+ * broken by name and arrival), every push popped by the end. */
 static void test_random_against_model(void **state)
 {
 	struct reorder *reorder = reorder_new(1000000);
@@ -292,6 +326,7 @@ static void test_random_against_model(void **state)
 	assert_int_equal(counts.empty_pops, 9771);
 	assert_int_equal(counts.most_held, 8929);
 	assert_int_equal(counts.tied_pops, 16228);
+	assert_reorder_grown(reorder, 16384, 8192, 2048);
 	drain(&reorder, 1, &model);
 	assert_false(reorder_full(reorder));
 	reorder_free(reorder);
@@ -415,9 +450,10 @@ static void test_sources_against_model(void **state)
 		if (step % 5000 == 2500) {
 			uint32_t per_source[SOURCE_COUNT] = {0};
 			for (uint32_t k = 0; k < reorder_count(reorders[0]); k++) {
-				const struct reorder_item *item = reorder_item_at(reorders[0], k);
+				struct reorder_item item;
+				reorder_item_at(reorders[0], k, &item);
 				for (unsigned n = 0; n < SOURCE_COUNT; n++)
-					per_source[n] += strcmp(item->source, source_names[n]) == 0;
+					per_source[n] += strcmp(item.source, source_names[n]) == 0;
 			}
 			for (unsigned n = 0; n < SOURCE_COUNT; n++)
 				assert_int_equal(reorder_count_source(reorders[0], source_names[n]),
@@ -431,7 +467,7 @@ static void test_sources_against_model(void **state)
 			ts -= (int64_t)((r >> 20) % 2000);
 			older++;
 		}
-		make_item(&want, ts, source, ++pushes);
+		make_model_item(&want, ts, source, ++pushes);
 		for (size_t i = 0; i < live; i++)
 			assert_int_equal(reorder_push(reorders[i], &want), 0);
 		model_push(&model, (struct model_key){ ts, source, want.arrival });
@@ -464,7 +500,6 @@ static void test_sources_against_model(void **state)
 	free(model.keys);
 }
 
-/* Empty: nothing to peek or pop, before anything was pushed and after all was popped. */
 /* The heap's layout, which reorder_save writes as it is: after a fixed run of pushes and pops
  * (many ties of ts and of ts and source), the saved bytes hash to what the sift down of every
  * earlier version gave (computed with it; reorder_take finds the place Floyd's way). */
@@ -540,6 +575,308 @@ static void test_call_hash(void **state)
 	reorder_free(reorder);
 }
 
+/* text: len bytes of c, then its NUL. */
+static void fill_text(char *text, size_t len, char c)
+{
+	memset(text, c, len);
+	text[len] = '\0';
+}
+
+/* The packing's edge cases, in turn by n: (0) every string at its greatest length (the source
+ * CLOCKS_NAME_MAX bytes) and every field at its extreme; (1) every string empty, the source's
+ * too; (2) strings packing to 169 bytes with their NULs, the most a small slot holds; (3) 170,
+ * the fewest a large slot takes. Each string of c (n's own), so that one overwritten shows. */
+static void make_edge_item(struct reorder_item *item, uint32_t n)
+{
+	struct event *event = &item->event;
+	char c = (char)('a' + n % 26);
+
+	memset(item, 0, sizeof(*item));
+	event->ts_ms = T0 + n;
+	item->arrival = n + 1;
+	switch (n % 4) {
+	case 0:
+		event->type = EVENT_CALL_END;
+		event->has_seq = true;
+		event->seq = UINT64_MAX;
+		event->released_by = RELEASED_BY_UNKNOWN;
+		event->start_hashed = true;
+		event->agency_hash = UINT64_MAX;
+		event->operator_hash = UINT64_C(0x8000000000000001);
+		event->ani_hash = n;
+		fill_text(item->source, CLOCKS_NAME_MAX, c);
+		fill_text(event->call_id, EVENT_ID_MAX, c);
+		fill_text(event->event_id, EVENT_ID_MAX, c);
+		fill_text(event->operator_id, EVENT_ID_MAX, c);
+		fill_text(event->agency, EVENT_ID_MAX, c);
+		fill_text(event->position, EVENT_ID_MAX, c);
+		fill_text(event->ani, EVENT_ANI_MAX, c);
+		fill_text(event->incident_id, EVENT_ID_MAX, c);
+		fill_text(event->transfer_to, EVENT_ID_MAX, c);
+		item->named = true;
+		item->arrival = UINT64_MAX - n;
+		break;
+	case 1:
+		event->type = EVENT_OPERATOR_STATE;
+		event->state = AGENT_STATE_LOGGED_OFF;
+		break;
+	default: /* "cad-1" (6), call_id and event_id (65 each), five empty (5), operator's */
+		event->type = EVENT_CALL_START;
+		fill_text(item->source, 5, c);
+		fill_text(event->call_id, EVENT_ID_MAX, c);
+		fill_text(event->event_id, EVENT_ID_MAX, c);
+		fill_text(event->operator_id, n % 4 == 2 ? 27 : 28, c);
+		break;
+	}
+	item->call_hash = reorder_call_hash(event);
+}
+
+/* assert_item_equal, and the hashes a parsed call_start brings (start_hashed: kept while
+ * held, not saved). */
+static void assert_item_hashes_equal(const struct reorder_item *got,
+				     const struct reorder_item *want)
+{
+	assert_item_equal(got, want);
+	assert_int_equal(got->event.start_hashed, want->event.start_hashed);
+	assert_int_equal(got->event.agency_hash, want->event.agency_hash);
+	assert_int_equal(got->event.operator_hash, want->event.operator_hash);
+	assert_int_equal(got->event.ani_hash, want->event.ani_hash);
+}
+
+/* 64 items of the packing's edges (make_edge_item), small and large slots side by side, each
+ * pushed (every other one straight into its slot), listed, saved and loaded, and taken: each
+ * comes back whole, hashes too (a load has none: start_hashed false), and the load saves the
+ * same bytes, as long as format 17's items are (68 bytes and the strings' each). */
+static void test_packing_edges(void **state)
+{
+	struct reorder *reorder = reorder_new(64), *copy;
+	struct reorder_item want, got;
+	struct codec_writer saved;
+	size_t strings_bytes = 0;
+	(void)state;
+
+	assert_non_null(reorder);
+	for (uint32_t n = 0; n < 64; n++) {
+		make_edge_item(&want, n);
+		assert_int_equal(n % 2 ? reorder_push(reorder, &want)
+				       : reorder_push_event(reorder, &want.event, want.source,
+							    want.named, want.arrival,
+							    want.call_hash),
+				 0);
+		strings_bytes += (size_t[]){ 65 + 7 * 64 + 32, 0, 5 + 128 + 27, 5 + 128 + 28 }[n % 4];
+	}
+	for (uint32_t k = 0; k < 64; k++) { /* listed: each item whole, its call_id in place */
+		reorder_item_at(reorder, k, &got);
+		make_edge_item(&want, (uint32_t)(got.event.ts_ms - T0));
+		assert_item_hashes_equal(&got, &want);
+		assert_string_equal(reorder_call_id_at(reorder, k), want.event.call_id);
+	}
+	save_to(reorder, &saved);
+	assert_int_equal(saved.len, 4 + 64 * 68 + strings_bytes);
+	codec_writer_release(&saved);
+	copy = reloaded(reorder, 64);
+	for (uint32_t n = 0; n < 64; n++) {
+		make_edge_item(&want, n);
+		assert_true(reorder_pop(reorder, &got));
+		assert_item_hashes_equal(&got, &want);
+		assert_true(reorder_pop(copy, &got));
+		want.event.start_hashed = false;
+		want.event.agency_hash = want.event.operator_hash = want.event.ani_hash = 0;
+		assert_item_hashes_equal(&got, &want);
+	}
+	assert_int_equal(reorder_count(copy), 0);
+	reorder_free(copy);
+	reorder_free(reorder);
+}
+
+/* A call_start of source "cad-1" whose strings pack to bytes (their NULs included), the last
+ * (transfer_to) last_len bytes long, the rest in call_id, event_id and operator_id: each
+ * string of its own letter, so that one overwritten shows. */
+static void make_sized_item(struct reorder_item *item, size_t bytes, size_t last_len,
+			    int64_t ts_ms, uint64_t arrival)
+{
+	struct event *event = &item->event;
+	size_t rest = bytes - 6 - (last_len + 1) - 7; /* the source's, the last's, 7 NULs */
+	char *fields[] = { event->call_id, event->event_id, event->operator_id };
+
+	memset(item, 0, sizeof(*item));
+	event->type = EVENT_CALL_START;
+	event->ts_ms = ts_ms;
+	fill_text(item->source, 5, 's');
+	for (size_t i = 0; i < 3; i++) {
+		size_t len = rest < EVENT_ID_MAX ? rest : EVENT_ID_MAX;
+		fill_text(fields[i], len, (char)('x' + i));
+		rest -= len;
+	}
+	assert_int_equal(rest, 0);
+	fill_text(event->transfer_to, last_len, 't');
+	item->arrival = arrival;
+	item->call_hash = reorder_call_hash(event);
+}
+
+/* A slot's slack: A and B pushed (slots 0 and 1), A taken, and into A's freed slot an item
+ * whose strings pack to each size from 140 to 200 bytes, its last string empty (copied as 16
+ * bytes) or 16 bytes long (copied as 32): those of a small slot's size (169 bytes at most)
+ * end their copies within the slot, and B comes back whole, ts and arrival first. */
+static void test_slot_slack(void **state)
+{
+	struct reorder_item a, b, c;
+	(void)state;
+
+	make_item(&a, T0, 0, 1);
+	make_item(&b, T0 + 1, 0, 2);
+	for (size_t bytes = 140; bytes <= 200; bytes++) {
+		for (size_t last_len = 0; last_len <= 16; last_len += 16) {
+			struct reorder *reorder = reorder_new(8);
+			assert_non_null(reorder);
+			assert_int_equal(reorder_push(reorder, &a), 0);
+			assert_int_equal(reorder_push(reorder, &b), 0);
+			assert_item_equal(reorder_take(reorder), &a);
+			make_sized_item(&c, bytes, last_len, T0 + 2, 3);
+			assert_int_equal(reorder_push(reorder, &c), 0);
+			assert_item_equal(reorder_take(reorder), &b);
+			assert_item_equal(reorder_take(reorder), &c);
+			reorder_free(reorder);
+		}
+	}
+}
+
+/* Each pool grows to at most the bound (here 100), whatever the mix: a burst of 100 small
+ * items, all but one taken, then 99 large ones while it is held: 100 keys, 100 small slots and
+ * 100 large (each with its free entry), not the 128 a doubling from 64 gives. Past the bound
+ * (pushes the caller did not make room for) they double on. */
+static void test_pools_bounded(void **state)
+{
+	struct reorder *reorder = reorder_new(100);
+	struct reorder_item item;
+	uint32_t n = 0;
+	(void)state;
+
+	assert_non_null(reorder);
+	for (; n < 100; n++) {
+		make_sized_item(&item, 40, 0, T0 + n, n);
+		assert_int_equal(reorder_push(reorder, &item), 0);
+	}
+	assert_reorder_grown(reorder, 100, 100, 0);
+	for (uint32_t k = 0; k < 99; k++)
+		assert_int_equal(reorder_take(reorder)->arrival, k);
+	for (; n < 199; n++) {
+		make_sized_item(&item, 170, 0, T0 + n, n);
+		assert_int_equal(reorder_push(reorder, &item), 0);
+	}
+	assert_int_equal(reorder_count(reorder), 100);
+	assert_reorder_grown(reorder, 100, 100, 100);
+	for (; n < 201; n++) { /* 101 and 102 held: the keys, then the large slots, double */
+		make_sized_item(&item, 170, 0, T0 + n, n);
+		assert_int_equal(reorder_push(reorder, &item), 0);
+		assert_reorder_grown(reorder, 200, 100, n == 199 ? 100 : 200);
+	}
+	for (uint32_t k = 99; k <= 200; k++)
+		assert_int_equal(reorder_take(reorder)->arrival, k);
+	reorder_free(reorder);
+}
+
+/* A push that grows the arrays (the 65th: the keys, then its pool's slots and free entries,
+ * 3 allocations) with each allocation failing in turn, for small items and for large: -ENOMEM,
+ * the 64 held as they were; pushed again it is held, and the 65 come back whole in ts order.
+ * Failing the 4th fails nothing. */
+static void test_push_out_of_memory(void **state)
+{
+	struct reorder_item items[65];
+	(void)state;
+
+	for (size_t bytes = 40; bytes <= 170; bytes += 130) {
+		for (unsigned long fail_at = 1; fail_at <= 4; fail_at++) {
+			struct reorder *reorder = reorder_new(1000);
+			unsigned long calls;
+			assert_non_null(reorder);
+			for (uint32_t n = 0; n < 65; n++) /* ts a permutation of 0..64 */
+				make_sized_item(&items[n], bytes, n % 17, T0 + (n * 37) % 65, n);
+			for (uint32_t n = 0; n < 64; n++)
+				assert_int_equal(reorder_push(reorder, &items[n]), 0);
+			calls = fail_alloc_calls;
+			fail_alloc_countdown = fail_at;
+			assert_int_equal(reorder_push(reorder, &items[64]),
+					 fail_at <= 3 ? -ENOMEM : 0);
+			assert_int_equal(fail_alloc_calls - calls, fail_at <= 3 ? fail_at : 3);
+			assert_int_equal(fail_alloc_countdown, fail_at <= 3 ? 0 : 1);
+			fail_alloc_countdown = 0;
+			assert_int_equal(reorder_count(reorder), fail_at <= 3 ? 64 : 65);
+			if (fail_at <= 3)
+				assert_int_equal(reorder_push(reorder, &items[64]), 0);
+			for (uint32_t k = 0; k < 65; k++)
+				assert_item_equal(reorder_take(reorder), &items[(k * 58) % 65]);
+			assert_null(reorder_take(reorder));
+			reorder_free(reorder);
+		}
+	}
+}
+
+/* A load of 300 items (every other one large) with each allocation failing in turn: the
+ * first 13 (the keys, then each pool's slots and free entries at 0, 64 and 128) -ENOMEM, the
+ * reorder left empty and loading again into it; the 14th fails nothing. Each load saves the
+ * bytes it loaded. */
+static void test_load_out_of_memory(void **state)
+{
+	struct reorder *reorder = reorder_new(1000);
+	struct reorder_item item;
+	struct codec_writer saved, again;
+	(void)state;
+
+	assert_non_null(reorder);
+	for (uint32_t n = 0; n < 300; n++) {
+		make_sized_item(&item, n % 2 ? 170 : 40, n % 17, T0 + n % 7, n);
+		assert_int_equal(reorder_push(reorder, &item), 0);
+	}
+	assert_reorder_grown(reorder, 512, 256, 256);
+	save_to(reorder, &saved);
+	for (unsigned long fail_at = 1; fail_at <= 14; fail_at++) {
+		struct reorder *copy = reorder_new(1000);
+		struct codec_reader reader;
+		assert_non_null(copy);
+		codec_reader_init(&reader, saved.data, saved.len);
+		fail_alloc_countdown = fail_at;
+		assert_int_equal(reorder_load(copy, &reader), fail_at <= 13 ? -ENOMEM : 0);
+		assert_int_equal(fail_alloc_countdown, fail_at <= 13 ? 0 : 1);
+		fail_alloc_countdown = 0;
+		if (fail_at <= 13) {
+			assert_int_equal(reorder_count(copy), 0);
+			assert_null(reorder_peek(copy));
+			codec_reader_init(&reader, saved.data, saved.len);
+			assert_int_equal(reorder_load(copy, &reader), 0);
+		}
+		assert_int_equal(reorder_count(copy), 300);
+		save_to(copy, &again);
+		assert_int_equal(again.len, saved.len);
+		assert_memory_equal(again.data, saved.data, saved.len);
+		codec_writer_release(&again);
+		reorder_free(copy);
+	}
+	codec_writer_release(&saved);
+	reorder_free(reorder);
+}
+
+/* An array filled to its end without its NUL (the parser never gives one): packed and taken
+ * as its first size - 1 bytes and a NUL, the slot's strings after it in place. */
+static void test_unterminated_string(void **state)
+{
+	struct reorder *reorder = reorder_new(8);
+	struct reorder_item item;
+	const struct reorder_item *taken;
+	(void)state;
+
+	assert_non_null(reorder);
+	make_sized_item(&item, 100, 4, T0, 1);
+	memset(item.event.call_id, 'c', sizeof(item.event.call_id));
+	assert_int_equal(reorder_push(reorder, &item), 0);
+	assert_non_null(taken = reorder_take(reorder));
+	assert_int_equal(strnlen(taken->event.call_id, sizeof(taken->event.call_id)), EVENT_ID_MAX);
+	item.event.call_id[EVENT_ID_MAX] = '\0';
+	assert_item_equal(taken, &item);
+	reorder_free(reorder);
+}
+
+/* Empty: nothing to peek or pop, before anything was pushed and after all was popped. */
 static void test_empty(void **state)
 {
 	struct reorder *reorder = reorder_new(8);
@@ -834,6 +1171,12 @@ int main(void)
 		cmocka_unit_test(test_sources_against_model),
 		cmocka_unit_test(test_saved_layout),
 		cmocka_unit_test(test_call_hash),
+		cmocka_unit_test(test_packing_edges),
+		cmocka_unit_test(test_slot_slack),
+		cmocka_unit_test(test_pools_bounded),
+		cmocka_unit_test(test_push_out_of_memory),
+		cmocka_unit_test(test_load_out_of_memory),
+		cmocka_unit_test(test_unterminated_string),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
