@@ -429,9 +429,10 @@ static void withdraw_next_sync(struct store *store)
 /*
  * Start an fdatasync of everything written on the sync thread (syncer.h). With one in flight:
  * batch hands it over as the next, which the thread starts as soon as the one in flight
- * returns (unless a rotation waits for that one); interval leaves it to the next timer.
+ * returns (unless a rotation waits for that one), or, urgent (a commit with an alert), runs it
+ * at once beside the one in flight (syncer_start_urgent); interval leaves it to the next timer.
  */
-static void sync_in_background(struct store *store)
+static void sync_in_background(struct store *store, bool urgent)
 {
 	struct journal_sync_point point;
 
@@ -443,7 +444,10 @@ static void sync_in_background(struct store *store)
 		return;
 	store->last_sync_ms = hostclock_monotonic_ms();
 	store->requested = point;
-	syncer_start(store->syncer, &point);
+	if (urgent)
+		syncer_start_urgent(store->syncer, &point);
+	else
+		syncer_start(store->syncer, &point);
 }
 
 /* A sync of the thread returned: its records are durable, or the store is degraded. */
@@ -546,7 +550,7 @@ static void schedule_sync(struct store *store)
 	if (evtimer_pending(store->sync_timer, NULL))
 		return;
 	if (wait_ms <= 0) {
-		sync_in_background(store);
+		sync_in_background(store, false);
 		return;
 	}
 	wait = timeval_ms(wait_ms);
@@ -559,7 +563,7 @@ static void sync_next(struct store *store)
 	if (store->state != STORE_NORMAL || journal_unsynced_bytes(store->journal) == 0)
 		return;
 	if (store->policy.fsync == CONFIG_FSYNC_BATCH)
-		sync_in_background(store);
+		sync_in_background(store, false);
 	else if (store->policy.fsync == CONFIG_FSYNC_INTERVAL)
 		schedule_sync(store);
 }
@@ -591,7 +595,7 @@ static void bound_unsynced(struct store *store)
 		    "for the disk (the fsync is slower than the feeds)",
 		    unsynced, STORE_UNSYNCED_MAX_BYTES);
 	wait_for_sync(store);
-	sync_in_background(store);
+	sync_in_background(store, false);
 }
 
 static void account_commit(struct store *store, int64_t start_us)
@@ -629,11 +633,13 @@ static bool write_batch(struct store *store)
  */
 static void commit(struct store *store)
 {
+	bool has_alert = store->batch_has_alert;
+
 	if (!write_batch(store))
 		return;
 	switch (store->policy.fsync) {
 	case CONFIG_FSYNC_BATCH:
-		sync_in_background(store);
+		sync_in_background(store, has_alert);
 		break;
 	case CONFIG_FSYNC_INTERVAL:
 		schedule_sync(store);
@@ -720,7 +726,7 @@ static void on_sync_timer(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
-	sync_in_background(store);
+	sync_in_background(store, false);
 	store_maybe_rotate(store);
 }
 
