@@ -15,6 +15,12 @@
 #include "statedir.h"
 #include "thread.h"
 
+/* A thread's share: the one that runs the syncs in turn, or the one beside it (urgent syncs). */
+struct syncer_lane {
+	struct syncer *syncer;
+	bool beside;
+};
+
 struct syncer {
 	/* the loop's side */
 	struct event *woken; /* the eventfd readable: a sync returned */
@@ -45,6 +51,7 @@ struct syncer {
 	/* fixed */
 	syncer_sync_fn sync;
 	int eventfd;
+	struct syncer_lane lanes[2]; /* the threads' arguments */
 	pthread_t thread;
 	pthread_t beside_thread;
 	bool thread_started;
@@ -101,25 +108,24 @@ static void finish_pair(struct syncer *syncer, unsigned which, const struct sync
 	syncer->pair_returned = 0;
 	if (failure < 0)
 		syncer->failed = true;
-	start_waiting(syncer);
+	if (start_waiting(syncer))
+		pthread_cond_signal(&syncer->requested);
 	pthread_cond_broadcast(&syncer->finished);
 }
 
-/* Under lock: the job that returned is the newest result; one waiting runs now (start_waiting).
- * A failed sync sticks: no sync runs after it (not even a point handed before the loop has
- * taken the failed result) until it is cleared; a failed publication changes nothing here. */
-static void finish_run(struct syncer *syncer, int result, uint64_t took_us)
+/* Under lock: the job that returned is the newest result (one of a pair waits for the other:
+ * finish_pair); one waiting runs now (start_waiting). A failed sync sticks: no sync runs after
+ * it (not even a point handed before the loop has taken the failed result) until it is
+ * cleared; a failed publication changes nothing here. */
+static void finish_run(struct syncer *syncer, const struct syncer_result *done)
 {
-	const struct syncer_result done = { .point = syncer->run, .publish = syncer->run_publish,
-					    .result = result, .took_us = took_us };
-
 	syncer->running = false;
 	if (syncer->pair_open) {
-		finish_pair(syncer, 0, &done);
+		finish_pair(syncer, 0, done);
 		return;
 	}
-	syncer->results[syncer->result_count++] = done;
-	if (result < 0 && !syncer->run_publish)
+	syncer->results[syncer->result_count++] = *done;
+	if (done->result < 0 && !done->publish)
 		syncer->failed = true;
 	start_waiting(syncer);
 	pthread_cond_broadcast(&syncer->finished);
@@ -139,64 +145,50 @@ static int run_job(struct syncer *syncer, const struct journal_sync_point *point
 	return 0;
 }
 
-/* Wait for a sync to run, run it, publish its result, wake the loop; until told to quit. */
-static void *syncer_thread(void *arg)
+/* Under lock: the job handed to lane's thread, if there is one. */
+static bool lane_job(const struct syncer_lane *lane, struct syncer_result *job)
 {
-	struct syncer *syncer = arg;
-	const uint64_t one = 1;
+	const struct syncer *syncer = lane->syncer;
 
-	pthread_mutex_lock(&syncer->lock);
-	for (;;) {
-		struct journal_sync_point point;
-		uint64_t start_us;
-		bool publish;
-		int result;
-
-		while (!syncer->quit && !syncer->running)
-			pthread_cond_wait(&syncer->requested, &syncer->lock);
-		if (!syncer->running)
-			break;
-		point = syncer->run;
-		publish = syncer->run_publish;
-		pthread_mutex_unlock(&syncer->lock);
-		start_us = monotonic_us();
-		result = run_job(syncer, &point, publish);
-		pthread_mutex_lock(&syncer->lock);
-		finish_run(syncer, result, monotonic_us() - start_us);
-		pthread_mutex_unlock(&syncer->lock);
-		while (write(syncer->eventfd, &one, sizeof one) < 0 && errno == EINTR)
-			;
-		pthread_mutex_lock(&syncer->lock);
+	if (lane->beside) {
+		job->point = syncer->beside;
+		job->publish = false;
+		return syncer->beside_running;
 	}
-	pthread_mutex_unlock(&syncer->lock);
-	return NULL;
+	job->point = syncer->run;
+	job->publish = syncer->run_publish;
+	return syncer->running;
 }
 
-/* The second thread: an urgent sync beside the running one (syncer_start_urgent). */
-static void *syncer_beside_thread(void *arg)
+/* Wait for a job of the lane's (a sync or a publication; beside, an urgent sync), run it,
+ * publish its result, wake the loop; until told to quit. */
+static void *syncer_thread(void *arg)
 {
-	struct syncer *syncer = arg;
+	const struct syncer_lane *lane = arg;
+	struct syncer *syncer = lane->syncer;
+	pthread_cond_t *requested = lane->beside ? &syncer->beside_requested : &syncer->requested;
 	const uint64_t one = 1;
 
 	pthread_mutex_lock(&syncer->lock);
 	for (;;) {
-		struct journal_sync_point point;
-		struct syncer_result done;
+		struct syncer_result done = { .result = 0 };
 		uint64_t start_us;
 
-		while (!syncer->quit && !syncer->beside_running)
-			pthread_cond_wait(&syncer->beside_requested, &syncer->lock);
-		if (!syncer->beside_running)
+		while (!syncer->quit && !lane_job(lane, &done))
+			pthread_cond_wait(requested, &syncer->lock);
+		if (!lane_job(lane, &done))
 			break;
-		point = syncer->beside;
 		pthread_mutex_unlock(&syncer->lock);
 		start_us = monotonic_us();
-		done = (struct syncer_result){ .point = point,
-					       .result = run_job(syncer, &point, false) };
+		done.result = run_job(syncer, &done.point, done.publish);
 		done.took_us = monotonic_us() - start_us;
 		pthread_mutex_lock(&syncer->lock);
-		syncer->beside_running = false;
-		finish_pair(syncer, 1, &done);
+		if (lane->beside) {
+			syncer->beside_running = false;
+			finish_pair(syncer, 1, &done);
+		} else {
+			finish_run(syncer, &done);
+		}
 		pthread_mutex_unlock(&syncer->lock);
 		while (write(syncer->eventfd, &one, sizeof one) < 0 && errno == EINTR)
 			;
@@ -267,12 +259,14 @@ struct syncer *syncer_new(struct event_base *base, syncer_sync_fn sync, syncer_d
 		errno = ENOMEM;
 		goto failed;
 	}
-	if ((rc = thread_start_masked(&syncer->thread, syncer_thread, syncer)) < 0) {
+	syncer->lanes[0] = (struct syncer_lane){ .syncer = syncer, .beside = false };
+	syncer->lanes[1] = (struct syncer_lane){ .syncer = syncer, .beside = true };
+	if ((rc = thread_start_masked(&syncer->thread, syncer_thread, &syncer->lanes[0])) < 0) {
 		errno = -rc;
 		goto failed;
 	}
 	syncer->thread_started = true;
-	if ((rc = thread_start_masked(&syncer->beside_thread, syncer_beside_thread, syncer)) < 0) {
+	if ((rc = thread_start_masked(&syncer->beside_thread, syncer_thread, &syncer->lanes[1])) < 0) {
 		errno = -rc;
 		goto failed;
 	}
