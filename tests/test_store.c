@@ -61,14 +61,15 @@ static struct {
 	bool hold;        /* syncs wait until the test releases them */
 	int fail_errno;   /* nonzero: a sync fails with it */
 	unsigned started;
+	unsigned returned; /* syncs that returned */
 	unsigned nth;     /* sync number nth (1-based) holds while nth_hold, fails nth_errno */
 	bool nth_hold;
 	int nth_errno;
-} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0, 0, 0, false, 0 };
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0, 0, 0, 0, false, 0 };
 
 static int gated_sync(int fd)
 {
-	int fail;
+	int fail, rc;
 	unsigned n;
 
 	pthread_mutex_lock(&gate.lock);
@@ -78,11 +79,25 @@ static int gated_sync(int fd)
 		pthread_cond_wait(&gate.changed, &gate.lock);
 	fail = n == gate.nth && gate.nth_errno ? gate.nth_errno : gate.fail_errno;
 	pthread_mutex_unlock(&gate.lock);
-	if (fail) {
+	rc = fail ? -1 : fdatasync(fd);
+	if (fail)
 		errno = fail;
-		return -1;
-	}
-	return fdatasync(fd);
+	int saved = errno;
+	pthread_mutex_lock(&gate.lock);
+	gate.returned++;
+	pthread_cond_broadcast(&gate.changed);
+	pthread_mutex_unlock(&gate.lock);
+	errno = saved;
+	return rc;
+}
+
+/* Block until `count` syncs in all have returned. */
+static void gate_wait_returned(unsigned count)
+{
+	pthread_mutex_lock(&gate.lock);
+	while (gate.returned < count)
+		pthread_cond_wait(&gate.changed, &gate.lock);
+	pthread_mutex_unlock(&gate.lock);
 }
 
 static void gate_set(bool hold, int fail_errno)
@@ -244,6 +259,7 @@ static int setup_with(void **state, const char *extra_yaml)
 	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
 	gate_set(false, 0);
 	gate.started = 0;
+	gate.returned = 0;
 	if (disk) /* a test's model ends with it (inode numbers are used again) */
 		memset(disk, 0, sizeof *disk);
 	f->base = event_base_new();
@@ -1159,7 +1175,8 @@ static void test_alert_fsync_runs_beside_the_running_one(void **state)
 	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON)); /* record second + 1 */
 	run_once(f); /* written: its fsync starts while sync 1 is held */
 	assert_true(gate_started_within(2, 5000));
-	for (int i = 0; i < 20; i++) { /* sync 2 returns; nothing is released before sync 1 */
+	gate_wait_returned(1); /* sync 2 returned (sync 1 held): nothing released before sync 1 */
+	for (int i = 0; i < 20; i++) {
 		usleep(1000);
 		run_once(f);
 	}

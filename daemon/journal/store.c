@@ -1093,11 +1093,13 @@ static int snapshot_in_background(struct store *store, uint64_t index)
  * created (journal_rotate_begin), their sync handed to the idle sync thread (the ended
  * segment's fdatasync, then the journal directory's fsync), the snapshot's child forked: it
  * writes and fsyncs the snapshot's *.tmp only. Records go on in the next segment at once;
- * under batch and interval they are released by syncs that run after the rotation's (so only
- * if it succeeded). Once the child reported its *.tmp written and the rotation's sync
- * returned 0, the sync thread renames the *.tmp into place and fsyncs the state directory
- * (snapshot_publish, before any sync handed to the thread after it: a sync of the next
- * segment queued while the rotation's ran may run first, which nothing depends on); when that
+ * under batch and interval they are released by syncs whose results the loop takes after the
+ * rotation's (so only if it succeeded: an alert's sync may run beside the rotation's, but
+ * their results come back together, in the order they started, a failure of either both's).
+ * Once the child reported its *.tmp written and the rotation's sync returned 0, the sync
+ * thread renames the *.tmp into place and fsyncs the state directory (snapshot_publish,
+ * before any sync handed to the thread after it: a sync of the next segment queued while the
+ * rotation's ran may run first, which nothing depends on); when that
  * returns 0 the snapshot is trusted (retention may then delete what it covers). The thread runs
  * one job at a time, so the rename and the directory's fsync hold the next segment's syncs
  * (under batch, its acks) for as long as they take, once a rotation.
@@ -1115,7 +1117,7 @@ static int snapshot_in_background(struct store *store, uint64_t index)
  *     before an empty one, which recovery removes; the segment without its end is read
  *     whole, as closed, and the checkpoint's new segment starts at the lost end's index.
  *     With records in the next segment (written back by the kernel on its own; none
- *     acknowledged under batch or interval, their syncs coming after the rotation's), both
+ *     acknowledged under batch or interval, their syncs' results taken after the rotation's), both
  *     are replayed, the lost end alone missing between them (recovery names no gap for it).
  *  4. the child writing or done, its *.tmp (whole or not) on disk, before the rename: the
  *     next start removes every *.tmp (statedir_list) and recovers from the previous
@@ -1188,8 +1190,10 @@ static void store_maybe_rotate(struct store *store)
 		store->rotate_deferred = true;
 		return;
 	}
-	/* The rotation's sync runs on the sync thread at once, before any sync of the next
-	 * segment (their order is what lets those release records: syncer.h). A sync in flight,
+	/* The rotation's sync runs on the sync thread at once; any sync of the next segment
+	 * starts after it or, an alert's, beside it, and its result is taken after the
+	 * rotation's (that order, and a pair's shared failure, is what lets those release
+	 * records: syncer.h). A sync in flight,
 	 * or a result the loop has not taken, is not waited for (nor is the next one started
 	 * after it): when it returns, on_sync_done comes back here before starting the next. */
 	if (syncer_busy(store->syncer)) {

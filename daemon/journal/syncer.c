@@ -108,8 +108,8 @@ static void finish_pair(struct syncer *syncer, unsigned which, const struct sync
 	syncer->pair_returned = 0;
 	if (failure < 0)
 		syncer->failed = true;
-	if (start_waiting(syncer))
-		pthread_cond_signal(&syncer->requested);
+	/* No next starts here: the pair's two results fill SYNCER_RESULTS_MAX until the loop
+	 * takes them (syncer_start then starts it: syncer.h) */
 	pthread_cond_broadcast(&syncer->finished);
 }
 
@@ -266,7 +266,8 @@ struct syncer *syncer_new(struct event_base *base, syncer_sync_fn sync, syncer_d
 		goto failed;
 	}
 	syncer->thread_started = true;
-	if ((rc = thread_start_masked(&syncer->beside_thread, syncer_thread, &syncer->lanes[1])) < 0) {
+	rc = thread_start_masked(&syncer->beside_thread, syncer_thread, &syncer->lanes[1]);
+	if (rc < 0) {
 		errno = -rc;
 		goto failed;
 	}

@@ -43,7 +43,9 @@
  * once both returned, in the order they started (so the running one's first, and nothing is
  * released out of order), and a failure of either is reported as both's: on one descriptor
  * Linux reports a writeback error to the first fdatasync that looks, so the other's 0 proves
- * nothing. While a pair runs nothing else starts; at most two syncs run at once. Measured in
+ * nothing. While a pair runs nothing else starts; at most two syncs run at once; a next point
+ * handed meanwhile waits for the loop to take the pair's two results (SYNCER_RESULTS_MAX),
+ * not started by the thread when they return as after a single sync. Measured in
  * bench/README.md ("An alert's fdatasync beside the running one", branch lat14).
  *
  * The threads touch only the descriptors they are handed and this object's mutex, condition
