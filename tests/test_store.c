@@ -9,7 +9,9 @@
  * degraded; a partial write (RLIMIT_FSIZE) cut back, and a retry that fails again; a commit
  * written while an fsync runs is synced next by the thread itself, as soon as that fsync
  * returns, without the loop (a newer commit replacing it while it waits; nothing after a
- * failed fsync, even for a commit before the loop has heard of the failure). The segment's
+ * failed fsync, even for a commit before the loop has heard of the failure); one with an
+ * alert gets its own fsync at once beside the running one (released after it; a failure of
+ * either fails both). The segment's
  * fdatasync is gated here (store_hooks.sync_file): held until the test releases it, or
  * failing. A rotation's snapshot: written to its *.tmp by the child, renamed into place by the
  * sync thread only after the rotation's sync returned 0 (its rename and directory fsync made
@@ -59,14 +61,15 @@ static struct {
 	bool hold;        /* syncs wait until the test releases them */
 	int fail_errno;   /* nonzero: a sync fails with it */
 	unsigned started;
+	unsigned returned; /* syncs that returned */
 	unsigned nth;     /* sync number nth (1-based) holds while nth_hold, fails nth_errno */
 	bool nth_hold;
 	int nth_errno;
-} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0, 0, 0, false, 0 };
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0, 0, 0, 0, false, 0 };
 
 static int gated_sync(int fd)
 {
-	int fail;
+	int fail, rc;
 	unsigned n;
 
 	pthread_mutex_lock(&gate.lock);
@@ -76,11 +79,25 @@ static int gated_sync(int fd)
 		pthread_cond_wait(&gate.changed, &gate.lock);
 	fail = n == gate.nth && gate.nth_errno ? gate.nth_errno : gate.fail_errno;
 	pthread_mutex_unlock(&gate.lock);
-	if (fail) {
+	rc = fail ? -1 : fdatasync(fd);
+	if (fail)
 		errno = fail;
-		return -1;
-	}
-	return fdatasync(fd);
+	int saved = errno;
+	pthread_mutex_lock(&gate.lock);
+	gate.returned++;
+	pthread_cond_broadcast(&gate.changed);
+	pthread_mutex_unlock(&gate.lock);
+	errno = saved;
+	return rc;
+}
+
+/* Block until `count` syncs in all have returned. */
+static void gate_wait_returned(unsigned count)
+{
+	pthread_mutex_lock(&gate.lock);
+	while (gate.returned < count)
+		pthread_cond_wait(&gate.changed, &gate.lock);
+	pthread_mutex_unlock(&gate.lock);
 }
 
 static void gate_set(bool hold, int fail_errno)
@@ -88,6 +105,17 @@ static void gate_set(bool hold, int fail_errno)
 	pthread_mutex_lock(&gate.lock);
 	gate.hold = hold;
 	gate.fail_errno = fail_errno;
+	pthread_cond_broadcast(&gate.changed);
+	pthread_mutex_unlock(&gate.lock);
+}
+
+/* Sync number n (1-based) held while hold, failing with fail_errno (0: none) when it runs. */
+static void gate_nth(unsigned n, bool hold, int fail_errno)
+{
+	pthread_mutex_lock(&gate.lock);
+	gate.nth = n;
+	gate.nth_hold = hold;
+	gate.nth_errno = fail_errno;
 	pthread_cond_broadcast(&gate.changed);
 	pthread_mutex_unlock(&gate.lock);
 }
@@ -231,6 +259,7 @@ static int setup_with(void **state, const char *extra_yaml)
 	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
 	gate_set(false, 0);
 	gate.started = 0;
+	gate.returned = 0;
 	if (disk) /* a test's model ends with it (inode numbers are used again) */
 		memset(disk, 0, sizeof *disk);
 	f->base = event_base_new();
@@ -264,6 +293,7 @@ static int teardown(void **state)
 	signal(SIGXFSZ, SIG_DFL);
 
 	gate_set(false, 0);
+	gate_nth(0, false, 0); /* a test that failed holding one */
 	engine_free(f->engine);
 	store_free(f->store);
 	event_base_free(f->base);
@@ -487,9 +517,10 @@ static void test_release_waits_for_the_fsync(void **state)
 	assert_false(store_degraded(f->store, NULL));
 }
 
-/* A commit written while an fsync runs is the thread's next sync: it starts as soon as the
- * running one returns, before the loop has run (so before anything is released); each
- * fsync then releases what it covers. */
+/* A commit without an alert written while an fsync runs is the thread's next sync: it starts
+ * as soon as the running one returns, before the loop has run (so before anything is
+ * released); each fsync then releases what it covers. (One with an alert starts at once:
+ * test_alert_fsync_runs_beside_the_running_one.) */
 static void test_next_fsync_starts_without_the_loop(void **state)
 {
 	struct fixture *f = *state;
@@ -500,17 +531,14 @@ static void test_next_fsync_starts_without_the_loop(void **state)
 	run_once(f);
 	gate_wait_started(1);
 	second = append_line(f, 2);
-	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON)); /* record second + 1 */
 	run_once(f); /* written, handed to the thread as its next sync */
 	assert_int_equal(gate_started(), 1);
 
 	gate_set(false, 0);
 	assert_true(gate_started_within(2, 5000)); /* the loop has not run */
 	assert_int_equal(f->ack_calls, 0);
-	assert_int_equal(f->deliveries, 0);
-	RUN_UNTIL(f, f->acked == second + 1);
-	assert_int_equal(f->ack_calls, 2); /* first, then second + 1 */
-	assert_int_equal(f->deliveries, 1);
+	RUN_UNTIL(f, f->acked == second);
+	assert_int_equal(f->ack_calls, 2); /* first, then second */
 	assert_int_equal(gate_started(), 2);
 	assert_int_equal(store_stats(f->store)->syncs_in_background, 2);
 	assert_int_equal(store_stats(f->store)->sync_waits, 0);
@@ -1131,15 +1159,70 @@ static void test_kill_9_at_each_snapshot_step(void **state)
 	store_finish(f->store);
 }
 
-/* Sync number n (1-based) held while hold, failing with fail_errno (0: none) when it runs. */
-static void gate_nth(unsigned n, bool hold, int fail_errno)
+/* A commit with an alert written while an fsync runs gets its own fsync at once, beside the
+ * running one (syncer_start_urgent), not after it; what either covers is released only once
+ * both returned, in the order they started: the running one's line, then the alert's. */
+static void test_alert_fsync_runs_beside_the_running_one(void **state)
 {
-	pthread_mutex_lock(&gate.lock);
-	gate.nth = n;
-	gate.nth_hold = hold;
-	gate.nth_errno = fail_errno;
-	pthread_cond_broadcast(&gate.changed);
-	pthread_mutex_unlock(&gate.lock);
+	struct fixture *f = *state;
+	uint64_t first, second;
+
+	gate_nth(1, true, 0);
+	first = append_line(f, 1);
+	run_once(f);
+	gate_wait_started(1);
+	second = append_line(f, 2);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON)); /* record second + 1 */
+	run_once(f); /* written: its fsync starts while sync 1 is held */
+	assert_true(gate_started_within(2, 5000));
+	gate_wait_returned(1); /* sync 2 returned (sync 1 held): nothing released before sync 1 */
+	for (int i = 0; i < 20; i++) {
+		usleep(1000);
+		run_once(f);
+	}
+	assert_int_equal(f->ack_calls, 0);
+	assert_int_equal(f->deliveries, 0);
+
+	gate_nth(1, false, 0);
+	RUN_UNTIL(f, f->acked == second + 1);
+	assert_int_equal(f->ack_calls, 2); /* first, then second + 1 */
+	assert_int_equal(f->acked, second + 1);
+	assert_int_equal(f->deliveries, 1);
+	assert_int_equal(gate_started(), 2);
+	assert_int_equal(store_stats(f->store)->syncs_in_background, 2);
+	assert_false(store_degraded(f->store, NULL));
+	gate_nth(0, false, 0);
+	(void)first;
+}
+
+/* Of two fsyncs run side by side, a failure is both's: the running one returning 0 after the
+ * alert's failed acknowledges nothing (on one descriptor the first fdatasync to look takes the
+ * writeback error, so the other's 0 proves nothing); the store degrades, no other starts. */
+static void test_a_failed_fsync_beside_fails_both(void **state)
+{
+	struct fixture *f = *state;
+	char expected[PATH_MAX + 64];
+	const char *reason;
+
+	gate_nth(1, true, 0);
+	append_line(f, 1);
+	run_once(f);
+	gate_wait_started(1);
+	gate_set(false, EIO); /* sync 2 fails as it starts; sync 1 stays held */
+	append_line(f, 2);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON));
+	run_once(f);
+	assert_true(gate_started_within(2, 5000)); /* its result taken as it started: EIO */
+	gate_set(false, 0);
+	gate_nth(1, false, 0); /* sync 1 returns 0 */
+	RUN_UNTIL(f, store_degraded(f->store, &reason));
+	snprintf(expected, sizeof expected,
+		 "cannot fsync the journal in %s/state: Input/output error", f->path);
+	assert_string_equal(reason, expected);
+	assert_int_equal(f->ack_calls, 0);
+	assert_false(gate_started_within(3, 100));
+	assert_int_equal(store_stats(f->store)->syncs_in_background, 1);
+	gate_nth(0, false, 0);
 }
 
 /* The publication queued behind the next segment's first sync (#3, held, to fail with
@@ -1802,6 +1885,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_next_fsync_starts_without_the_loop, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_newer_commit_replaces_the_next_fsync, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_alert_fsync_runs_beside_the_running_one, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_failed_fsync_beside_fails_both, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_fsync_after_a_failed_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_fsync_after_a_failed_one_before_the_loop_hears,

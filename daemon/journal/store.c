@@ -429,9 +429,10 @@ static void withdraw_next_sync(struct store *store)
 /*
  * Start an fdatasync of everything written on the sync thread (syncer.h). With one in flight:
  * batch hands it over as the next, which the thread starts as soon as the one in flight
- * returns (unless a rotation waits for that one); interval leaves it to the next timer.
+ * returns (unless a rotation waits for that one), or, urgent (a commit with an alert), runs it
+ * at once beside the one in flight (syncer_start_urgent); interval leaves it to the next timer.
  */
-static void sync_in_background(struct store *store)
+static void sync_in_background(struct store *store, bool urgent)
 {
 	struct journal_sync_point point;
 
@@ -443,7 +444,10 @@ static void sync_in_background(struct store *store)
 		return;
 	store->last_sync_ms = hostclock_monotonic_ms();
 	store->requested = point;
-	syncer_start(store->syncer, &point);
+	if (urgent)
+		syncer_start_urgent(store->syncer, &point);
+	else
+		syncer_start(store->syncer, &point);
 }
 
 /* A sync of the thread returned: its records are durable, or the store is degraded. */
@@ -546,7 +550,7 @@ static void schedule_sync(struct store *store)
 	if (evtimer_pending(store->sync_timer, NULL))
 		return;
 	if (wait_ms <= 0) {
-		sync_in_background(store);
+		sync_in_background(store, false);
 		return;
 	}
 	wait = timeval_ms(wait_ms);
@@ -559,7 +563,7 @@ static void sync_next(struct store *store)
 	if (store->state != STORE_NORMAL || journal_unsynced_bytes(store->journal) == 0)
 		return;
 	if (store->policy.fsync == CONFIG_FSYNC_BATCH)
-		sync_in_background(store);
+		sync_in_background(store, false);
 	else if (store->policy.fsync == CONFIG_FSYNC_INTERVAL)
 		schedule_sync(store);
 }
@@ -591,7 +595,7 @@ static void bound_unsynced(struct store *store)
 		    "for the disk (the fsync is slower than the feeds)",
 		    unsynced, STORE_UNSYNCED_MAX_BYTES);
 	wait_for_sync(store);
-	sync_in_background(store);
+	sync_in_background(store, false);
 }
 
 static void account_commit(struct store *store, int64_t start_us)
@@ -629,11 +633,13 @@ static bool write_batch(struct store *store)
  */
 static void commit(struct store *store)
 {
+	bool has_alert = store->batch_has_alert;
+
 	if (!write_batch(store))
 		return;
 	switch (store->policy.fsync) {
 	case CONFIG_FSYNC_BATCH:
-		sync_in_background(store);
+		sync_in_background(store, has_alert);
 		break;
 	case CONFIG_FSYNC_INTERVAL:
 		schedule_sync(store);
@@ -720,7 +726,7 @@ static void on_sync_timer(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
-	sync_in_background(store);
+	sync_in_background(store, false);
 	store_maybe_rotate(store);
 }
 
@@ -1087,11 +1093,13 @@ static int snapshot_in_background(struct store *store, uint64_t index)
  * created (journal_rotate_begin), their sync handed to the idle sync thread (the ended
  * segment's fdatasync, then the journal directory's fsync), the snapshot's child forked: it
  * writes and fsyncs the snapshot's *.tmp only. Records go on in the next segment at once;
- * under batch and interval they are released by syncs that run after the rotation's (so only
- * if it succeeded). Once the child reported its *.tmp written and the rotation's sync
- * returned 0, the sync thread renames the *.tmp into place and fsyncs the state directory
- * (snapshot_publish, before any sync handed to the thread after it: a sync of the next
- * segment queued while the rotation's ran may run first, which nothing depends on); when that
+ * under batch and interval they are released by syncs whose results the loop takes after the
+ * rotation's (so only if it succeeded: an alert's sync may run beside the rotation's, but
+ * their results come back together, in the order they started, a failure of either both's).
+ * Once the child reported its *.tmp written and the rotation's sync returned 0, the sync
+ * thread renames the *.tmp into place and fsyncs the state directory (snapshot_publish,
+ * before any sync handed to the thread after it: a sync of the next segment queued while the
+ * rotation's ran may run first, which nothing depends on); when that
  * returns 0 the snapshot is trusted (retention may then delete what it covers). The thread runs
  * one job at a time, so the rename and the directory's fsync hold the next segment's syncs
  * (under batch, its acks) for as long as they take, once a rotation.
@@ -1109,7 +1117,7 @@ static int snapshot_in_background(struct store *store, uint64_t index)
  *     before an empty one, which recovery removes; the segment without its end is read
  *     whole, as closed, and the checkpoint's new segment starts at the lost end's index.
  *     With records in the next segment (written back by the kernel on its own; none
- *     acknowledged under batch or interval, their syncs coming after the rotation's), both
+ *     acknowledged under batch or interval, their syncs' results taken after the rotation's), both
  *     are replayed, the lost end alone missing between them (recovery names no gap for it).
  *  4. the child writing or done, its *.tmp (whole or not) on disk, before the rename: the
  *     next start removes every *.tmp (statedir_list) and recovers from the previous
@@ -1182,8 +1190,10 @@ static void store_maybe_rotate(struct store *store)
 		store->rotate_deferred = true;
 		return;
 	}
-	/* The rotation's sync runs on the sync thread at once, before any sync of the next
-	 * segment (their order is what lets those release records: syncer.h). A sync in flight,
+	/* The rotation's sync runs on the sync thread at once; any sync of the next segment
+	 * starts after it or, an alert's, beside it, and its result is taken after the
+	 * rotation's (that order, and a pair's shared failure, is what lets those release
+	 * records: syncer.h). A sync in flight,
 	 * or a result the loop has not taken, is not waited for (nor is the next one started
 	 * after it): when it returns, on_sync_done comes back here before starting the next. */
 	if (syncer_busy(store->syncer)) {

@@ -35,8 +35,21 @@
  * for the loop. Nothing else queues here: the store bounds
  * what is written and not yet synced.
  *
- * The thread touches only the descriptors it is handed and this object's mutex, condition
- * variables and eventfd: no journal, no libevent, no allocation. It blocks every signal (they
+ * The one exception: an urgent point (syncer_start_urgent: a commit with an alert) handed
+ * while a sync runs starts at once on a second thread, its own fdatasync of the same
+ * descriptor beside the running one, instead of waiting for it as the next (it replaces a next
+ * one not started). It needs no later sync to cover its records: an fdatasync covers what was
+ * written before it started, whatever else runs. The pair's results reach the loop together,
+ * once both returned, in the order they started (so the running one's first, and nothing is
+ * released out of order), and a failure of either is reported as both's: on one descriptor
+ * Linux reports a writeback error to the first fdatasync that looks, so the other's 0 proves
+ * nothing. While a pair runs nothing else starts; at most two syncs run at once; a next point
+ * handed meanwhile waits for the loop to take the pair's two results (SYNCER_RESULTS_MAX),
+ * not started by the thread when they return as after a single sync. Measured in
+ * bench/README.md ("An alert's fdatasync beside the running one", branch lat14).
+ *
+ * The threads touch only the descriptors they are handed and this object's mutex, condition
+ * variables and eventfd: no journal, no libevent, no allocation. They block every signal (they
  * stay the loop's). A fork()ed child (a snapshot's) must not use the syncer.
  */
 
@@ -67,7 +80,7 @@ struct syncer;
 struct syncer *syncer_new(struct event_base *base, syncer_sync_fn sync, syncer_done_fn done,
 			  void *ctx);
 
-/** A sync running or waiting to run, or a result the loop has not taken yet. */
+/** A sync running (or two) or waiting to run, or a result the loop has not taken yet. */
 bool syncer_busy(struct syncer *syncer);
 
 /**
@@ -76,6 +89,13 @@ bool syncer_busy(struct syncer *syncer);
  * sync, until syncer_clear_failure.
  */
 void syncer_start(struct syncer *syncer, const struct journal_sync_point *point);
+
+/**
+ * Hand point to run at once: with a sync (not a publication) running and no other beside it,
+ * no publication and no result waiting and no failed sync, on the second thread beside the
+ * running one (replacing a next one not started); else as syncer_start.
+ */
+void syncer_start_urgent(struct syncer *syncer, const struct journal_sync_point *point);
 
 /**
  * Publish snapshot_index (statedir_publish_snapshot on dir_fd, the state directory): at once
@@ -101,7 +121,7 @@ void syncer_withdraw(struct syncer *syncer);
  */
 bool syncer_wait(struct syncer *syncer, struct syncer_result *result);
 
-/** Wait for a sync in flight (its result dropped), stop the thread, free. NULL is allowed. */
+/** Wait for the syncs in flight (results dropped), stop the threads, free. NULL is allowed. */
 void syncer_free(struct syncer *syncer);
 
 #endif
