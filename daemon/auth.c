@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,19 +110,30 @@ static bool is_name(const char *text, size_t len)
 	return true;
 }
 
-static void add_file_error(struct config_errors *errors, const char *filename, size_t line,
-			   const char *what)
+/* Add a message to errors (counted as dropped when they are full). True when it was cut to
+ * CONFIG_ERROR_MAX. */
+__attribute__((format(printf, 2, 3))) static bool add_error(struct config_errors *errors,
+							    const char *format, ...)
 {
-	char *message;
+	va_list args;
+	int len;
 
 	if (errors->count >= CONFIG_MAX_ERRORS) {
 		errors->dropped++;
-		return;
+		return false;
 	}
-	message = errors->message[errors->count++];
-	if (snprintf(message, CONFIG_ERROR_MAX, "%.160s:%zu: %s", filename, line, what) >=
-	    CONFIG_ERROR_MAX)
-		memcpy(message + CONFIG_ERROR_MAX - 4, "...", 4); /* a long reason, cut visibly */
+	va_start(args, format);
+	len = vsnprintf(errors->message[errors->count++], CONFIG_ERROR_MAX, format, args);
+	va_end(args);
+	return len >= CONFIG_ERROR_MAX;
+}
+
+static void add_file_error(struct config_errors *errors, const char *filename, size_t line,
+			   const char *what)
+{
+	/* a long reason, cut visibly */
+	if (add_error(errors, "%.160s:%zu: %s", filename, line, what))
+		memcpy(errors->message[errors->count - 1] + CONFIG_ERROR_MAX - 4, "...", 4);
 }
 
 /* The next whitespace-separated word of line[*at..len) into *word, *word_len. */
@@ -208,35 +220,27 @@ int auth_parse_tokens_file(const char *text, size_t len, const char *filename,
 	return errors->count + errors->dropped > errors_before ? -EINVAL : 0;
 }
 
-static void add_error(struct config_errors *errors, const char *message)
-{
-	if (errors->count < CONFIG_MAX_ERRORS)
-		snprintf(errors->message[errors->count++], CONFIG_ERROR_MAX, "%s", message);
-	else
-		errors->dropped++;
-}
-
 int auth_tokens_read(const struct config *config, struct auth_tokens *tokens,
 		     struct config_errors *errors)
 {
 	size_t max = CONFIG_MAX_TOKENS + AUTH_FILE_MAX_TOKENS;
 	const char *path = config->auth.tokens_file;
-	char *text = NULL, why[CONFIG_ERROR_MAX];
+	char *text = NULL;
 	size_t len = 0, count = config->auth.token_count;
 	int rc;
 
 	*tokens = (struct auth_tokens){ .tokens = calloc(max, sizeof *tokens->tokens) };
 	if (!tokens->tokens) {
-		add_error(errors, "out of memory reading the tokens (auth.tokens, auth.tokens_file)");
+		add_error(errors,
+			  "out of memory reading the tokens (auth.tokens, auth.tokens_file)");
 		return -ENOMEM;
 	}
 	memcpy(tokens->tokens, config->auth.tokens, count * sizeof *tokens->tokens);
 	if (path[0]) {
 		rc = cadmond_read_file(path, CADMOND_CONFIG_MAX_BYTES, &text, &len);
 		if (rc < 0) {
-			snprintf(why, sizeof why, "%.200s: cannot read (auth.tokens_file): %s", path,
-				 rc == -EFBIG ? "too large" : strerror(-rc));
-			add_error(errors, why);
+			add_error(errors, "%.200s: cannot read (auth.tokens_file): %s", path,
+				  rc == -EFBIG ? "too large" : strerror(-rc));
 			auth_tokens_release(tokens);
 			return rc;
 		}
@@ -338,13 +342,8 @@ static bool listener_protected(const struct config *config, enum auth_listener l
 static void exposure_error(struct config_errors *errors, const char *key, const char *address,
 			   enum auth_listener listener)
 {
-	if (errors->count >= CONFIG_MAX_ERRORS) {
-		errors->dropped++;
-		return;
-	}
-	snprintf(errors->message[errors->count++], CONFIG_ERROR_MAX,
-		 "%s %s is not a loopback address: %s (or listen on 127.0.0.1 / ::1)", key, address,
-		 listener_needs[listener]);
+	add_error(errors, "%s %s is not a loopback address: %s (or listen on 127.0.0.1 / ::1)", key,
+		  address, listener_needs[listener]);
 }
 
 static void check_listen(const struct config *config, const struct config_listen *listen,
