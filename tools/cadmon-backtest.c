@@ -391,7 +391,7 @@ static int write_html_report(const struct options *options, const struct backtes
 			     int fd)
 {
 	char *data = NULL;
-	size_t len = 0, done = 0;
+	size_t len = 0;
 	FILE *page = open_memstream(&data, &len);
 	struct stat st;
 	int rc = page ? 0 : -ENOMEM;
@@ -404,15 +404,8 @@ static int write_html_report(const struct options *options, const struct backtes
 	}
 	if (rc == 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0)
 		rc = -errno;
-	while (rc == 0 && done < len) {
-		ssize_t n = write(fd, data + done, len - done);
-		if (n < 0 && errno != EINTR)
-			rc = -errno;
-		else if (n == 0)
-			rc = -EIO; /* nothing written and no error: not a loop */
-		else if (n > 0)
-			done += (size_t)n;
-	}
+	if (rc == 0)
+		rc = small_file_write_all(fd, data, len);
 	free(data);
 	if (rc < 0)
 		fprintf(stderr, "cadmon-backtest: %s: cannot write the report: %s\n",
