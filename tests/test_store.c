@@ -91,11 +91,11 @@ static int gated_sync(int fd)
 	return rc;
 }
 
-/* Block until `count` syncs in all have returned. */
-static void gate_wait_returned(unsigned count)
+/* Block until *counter (gate.started or gate.returned) reaches count. */
+static void gate_wait(const unsigned *counter, unsigned count)
 {
 	pthread_mutex_lock(&gate.lock);
-	while (gate.returned < count)
+	while (*counter < count)
 		pthread_cond_wait(&gate.changed, &gate.lock);
 	pthread_mutex_unlock(&gate.lock);
 }
@@ -133,10 +133,7 @@ static unsigned gate_started(void)
 /* Block until the thread has started `count` syncs in all. */
 static void gate_wait_started(unsigned count)
 {
-	pthread_mutex_lock(&gate.lock);
-	while (gate.started < count)
-		pthread_cond_wait(&gate.changed, &gate.lock);
-	pthread_mutex_unlock(&gate.lock);
+	gate_wait(&gate.started, count);
 }
 
 /* Wait up to ms for the thread to have started `count` syncs in all; whether it had. */
@@ -1175,7 +1172,7 @@ static void test_alert_fsync_runs_beside_the_running_one(void **state)
 	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON)); /* record second + 1 */
 	run_once(f); /* written: its fsync starts while sync 1 is held */
 	assert_true(gate_started_within(2, 5000));
-	gate_wait_returned(1); /* sync 2 returned (sync 1 held): nothing released before sync 1 */
+	gate_wait(&gate.returned, 1); /* sync 2 returned (sync 1 held): nothing released before sync 1 */
 	for (int i = 0; i < 20; i++) {
 		usleep(1000);
 		run_once(f);
