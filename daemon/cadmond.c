@@ -181,8 +181,8 @@ int cadmond_read_file(const char *path, size_t max_bytes, char **text, size_t *l
 	return 0;
 }
 
-/* The configuration file's text, or the reason in errors. */
-/* at_reload: no start advice in the messages. */
+/* The configuration file's text, or the reason in errors (at_reload: without the start's
+ * advice). */
 static int read_config_file(const char *path, bool at_reload, char **text, size_t *len,
 			    struct config_errors *errors)
 {
@@ -199,7 +199,8 @@ static int read_config_file(const char *path, bool at_reload, char **text, size_
 	}
 	if (rc == 0 && config_holds_nothing(*text, *len)) {
 		snprintf(errors->message[0], CONFIG_ERROR_MAX,
-			 "%s: holds no configuration (empty, comments or an empty document)%s", path,
+			 "%s: holds no configuration (empty, comments or an empty document)%s",
+			 path,
 			 at_reload ? "" : "; without -c cadmond runs on its built-in defaults");
 		free(*text);
 		*text = NULL;
@@ -942,7 +943,6 @@ static int check_inherited(const struct listener *listener, const struct config 
 static int cadmond_check_inherited(const struct cadmond *cadmond, const struct config *next,
 				   size_t tokens, char *why, size_t why_size)
 {
-
 	if (check_inherited(cadmond->feed_listener, next, tokens, "feed.listen",
 			    ACTIVATION_FEED_NAME, why, why_size) < 0 ||
 	    check_inherited(cadmond->alert_listener, next, tokens, "alerts.listen",

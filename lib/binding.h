@@ -64,8 +64,9 @@ struct binding;
 struct binding *binding_new(const struct config *config);
 void binding_free(struct binding *binding);
 
-/** Is the call (call_hash its hash_string, or table_key_hash of it) one the tracker holds, or one whose event still
- * waits in the engine's reorder buffer (bound when admitted, tracked when released)? */
+/** Is the call (call_hash its hash_string, or table_key_hash of it) one the tracker holds, or
+ * one whose event still waits in the engine's reorder buffer (bound when admitted, tracked
+ * when released)? */
 typedef bool binding_call_held_fn(const char *call_id, uint64_t call_hash, void *ctx);
 
 /* Who holds the calls: held asked call by call, done(ctx) once a pass of questions is over

@@ -46,8 +46,8 @@ struct packed_item {
 /* The most bytes an item's strings pack to: each array's size (its NUL included). */
 #define PACKED_BYTES_MAX                                                                           \
 	(CLOCKS_NAME_MAX + 1 + EVENT_ARRAY(call_id) + EVENT_ARRAY(event_id) +                      \
-	 EVENT_ARRAY(operator_id) + EVENT_ARRAY(agency) + EVENT_ARRAY(position) + EVENT_ARRAY(ani) + \
-	 EVENT_ARRAY(incident_id) + EVENT_ARRAY(transfer_to))
+	 EVENT_ARRAY(operator_id) + EVENT_ARRAY(agency) + EVENT_ARRAY(position) +                  \
+	 EVENT_ARRAY(ani) + EVENT_ARRAY(incident_id) + EVENT_ARRAY(transfer_to))
 /* Bytes a slot has past its last string's NUL: the most copy_text writes or reads past a
  * string's NUL (15: a whole 16 bytes for a string of up to 15, 32 for one of 16 to 31). */
 #define SLOT_SLACK_BYTES 15u
@@ -114,8 +114,8 @@ void reorder_free(struct reorder *reorder)
 static struct packed_item *packed_at(const struct reorder *reorder, uint32_t slot)
 {
 	if (slot & LARGE_SLOT)
-		return (struct packed_item *)(reorder->large.words +
-					      (size_t)(slot & ~LARGE_SLOT) * (LARGE_SLOT_BYTES / 8));
+		return (struct packed_item *)(reorder->large.words + (size_t)(slot & ~LARGE_SLOT) *
+								     (LARGE_SLOT_BYTES / 8));
 	return (struct packed_item *)(reorder->small.words + (size_t)slot * (SMALL_SLOT_BYTES / 8));
 }
 
@@ -197,13 +197,15 @@ static void pack(struct packed_item *packed, const struct event *event, const ch
 	packed->released_by = (uint32_t)event->released_by;
 	packed->type = (uint8_t)event->type;
 	packed->state = (uint8_t)event->state;
-	packed->flags = (uint8_t)((event->has_seq ? PACKED_HAS_SEQ : 0) | (named ? PACKED_NAMED : 0) |
+	packed->flags = (uint8_t)((event->has_seq ? PACKED_HAS_SEQ : 0) |
+				  (named ? PACKED_NAMED : 0) |
 				  (event->start_hashed ? PACKED_START_HASHED : 0));
 	memcpy(packed->lengths, lengths, PACKED_STRINGS);
 	copy_text(at, source, lengths[0]);
 	at[lengths[0]] = '\0'; /* its NUL whatever the array held there */
 	at += lengths[0] + 1u;
-	for (size_t i = 0; i < EVENT_STRINGS; i++) { /* each string's bytes past its NUL: the next's */
+	/* each string's bytes past its NUL: the next's */
+	for (size_t i = 0; i < EVENT_STRINGS; i++) {
 		copy_text(at, (const char *)event + event_strings[i].offset, lengths[1 + i]);
 		at[lengths[1 + i]] = '\0';
 		at += lengths[1 + i] + 1u;
@@ -460,8 +462,8 @@ const struct reorder_item *reorder_take(struct reorder *reorder)
 	uint32_t i = 0, child, slot, count;
 	struct reorder_key last;
 
-	if (reorder->count == 0 ||
-	    INVARIANT_FAILS((heap[0].slot & ~LARGE_SLOT) < slot_pool(reorder, heap[0].slot)->capacity))
+	if (reorder->count == 0 || INVARIANT_FAILS((heap[0].slot & ~LARGE_SLOT) <
+						    slot_pool(reorder, heap[0].slot)->capacity))
 		return NULL;
 	slot = heap[0].slot;
 	unpack(packed_at(reorder, slot), &reorder->unpacked);
@@ -611,8 +613,8 @@ int reorder_load(struct reorder *reorder, struct codec_reader *reader)
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t slot;
 		int rc = get_item(&item, reader);
-		if (rc == 0 &&
-		    (rc = take_slot(reorder, measure(&item.event, item.source, lengths), &slot)) == 0)
+		if (rc == 0 && (rc = take_slot(reorder, measure(&item.event, item.source, lengths),
+					       &slot)) == 0)
 			pack(packed_at(reorder, slot), &item.event, item.source, item.named,
 			     item.arrival, item.call_hash, lengths);
 		if (rc != 0) { /* left empty */

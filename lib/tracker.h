@@ -74,8 +74,9 @@ void tracker_free(struct tracker *tracker);
 
 /** Whose open calls go first when the table is full (audit F3): before evicting, choose(ctx)
  * says whether to evict of a chosen owner's calls alone, owns(call_id, call_hash, ctx) which
- * calls those are (call_hash: the stored hash, table_key_hash of the call_id's hash_string); the oldest of them go (as many as of all, or all of them if fewer; none:
- * of all). Unset or choose false: the oldest of all. */
+ * calls those are (call_hash: the stored hash, table_key_hash of the call_id's hash_string);
+ * the oldest of them go (as many as of all, or all of them if fewer; none: of all). Unset or
+ * choose false: the oldest of all. */
 struct tracker_eviction {
 	bool (*choose)(void *ctx);
 	bool (*owns)(const char *call_id, uint64_t call_hash, void *ctx);

@@ -1353,8 +1353,8 @@ static void test_reload_of_an_emptied_file_keeps_running_config(void **state)
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	assert_int_equal(harness_write_file(path, ""), 0);
 	expect_reload_log_format(&f->harness,
-				 "cadmond: error: %s: holds no configuration (empty, comments or an "
-				 "empty document)\n"
+				 "cadmond: error: %s: holds no configuration (empty, comments or "
+				 "an empty document)\n"
 				 "cadmond: error: configuration not reloaded: 1 error; keeping the "
 				 "running one\n",
 				 path);

@@ -663,7 +663,8 @@ static void test_packing_edges(void **state)
 							    want.named, want.arrival,
 							    want.call_hash),
 				 0);
-		strings_bytes += (size_t[]){ 65 + 7 * 64 + 32, 0, 5 + 128 + 27, 5 + 128 + 28 }[n % 4];
+		strings_bytes +=
+			(size_t[]){ 65 + 7 * 64 + 32, 0, 5 + 128 + 27, 5 + 128 + 28 }[n % 4];
 	}
 	for (uint32_t k = 0; k < 64; k++) { /* listed: each item whole, its call_id in place */
 		reorder_item_at(reorder, k, &got);
