@@ -344,7 +344,8 @@ struct bench_shift {
 	bool has_storm;
 	int high_pocket_operator;  /* -1: none */
 	double pocket_factor[MAX_OPERATORS]; /* shiftgen, daygen: own pocket share / agency's */
-	bool stormed[MAX_OPERATORS]; /* the storm reaches the call-taker's agency (daygen: not EMS) */
+	/* the storm reaches the call-taker's agency (daygen: not EMS) */
+	bool stormed[MAX_OPERATORS];
 };
 
 /* The detector's or a reference's score in one scenario. */
@@ -1662,8 +1663,8 @@ static void print_config(const struct config *config, const char *path)
 
 	printf("configuration: %s\n", path ? path : "built-in defaults");
 	printf("  premature: talk < %g s, no incident or transfer; repeat_window %" PRIu32
-	       " s (a redial of %g s or more, or with an incident or transfer); resolve_after %" PRIu32
-	       " s\n",
+	       " s (a redial of %g s or more, or with an incident or transfer); resolve_after "
+	       "%" PRIu32 " s\n",
 	       config->detector.max_talk_seconds, config->detector.repeat_window_seconds,
 	       config->detector.callback_min_talk_seconds, config->detector.resolve_after_seconds);
 	printf("  baseline: %s, half_life %g s, prior %g calls at %g, history half_life %g s, "

@@ -116,7 +116,8 @@ static void report(const char *name, uint64_t invented, bool whole_calls, uint32
 
 	config_set_defaults(&config);
 	config.tracker.max_new_operators_per_source_per_hour = rate_limit;
-	config.tracker.max_operators = 5000; /* the default when bench/README's figures were taken */
+	/* the default when bench/README's figures were taken */
+	config.tracker.max_operators = 5000;
 	run.engine = engine_new(&config, count_alert, &run);
 	if (!run.engine) {
 		fprintf(stderr, "flood: out of memory\n");

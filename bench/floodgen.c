@@ -47,7 +47,8 @@ static int flood_calls(const struct floodgen_params *params, struct gencall_list
 	unsigned k = 0;
 
 	for (int64_t t = params->start_ms; t < params->end_ms; t += every_ms) {
-		if (params->kind == FLOODGEN_VOLUME && (t - params->start_ms) % HOUR_MS >= VOLUME_ON_MS)
+		if (params->kind == FLOODGEN_VOLUME &&
+		    (t - params->start_ms) % HOUR_MS >= VOLUME_ON_MS)
 			continue;
 		if (!flood_call(list, params->kind, t, k++))
 			return -1;

@@ -224,7 +224,8 @@ struct guard *guard_new(uint32_t log_seconds, uint32_t quiet_seconds, guard_cont
 
 	if (!guard)
 		return NULL;
-	guard->hooks = (struct limitwatch_hooks){ .control = control, .is_open = is_open, .ctx = ctx };
+	guard->hooks =
+		(struct limitwatch_hooks){ .control = control, .is_open = is_open, .ctx = ctx };
 	for (int port = 0; port < GUARD_PORT_COUNT; port++)
 		for (int reason = 0; reason < GUARD_REFUSAL_COUNT; reason++) {
 			snprintf(label, sizeof(label), "%s connections refused (%s)",

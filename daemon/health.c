@@ -37,8 +37,8 @@ struct health {
 };
 
 struct health *health_new(const struct health_settings *settings, health_control_fn control,
-			  health_open_fn is_open, health_clock_fn holds_clock, health_listed_fn listed,
-			  void *ctx)
+			  health_open_fn is_open, health_clock_fn holds_clock,
+			  health_listed_fn listed, void *ctx)
 {
 	struct health *health = calloc(1, sizeof(*health));
 

@@ -74,8 +74,8 @@ struct health;
 
 /** NULL on allocation failure. */
 struct health *health_new(const struct health_settings *settings, health_control_fn control,
-			  health_open_fn is_open, health_clock_fn holds_clock, health_listed_fn listed,
-			  void *ctx);
+			  health_open_fn is_open, health_clock_fn holds_clock,
+			  health_listed_fn listed, void *ctx);
 void health_free(struct health *health);
 
 /** New settings (a reload); the source table keeps its entries that fit (listed asked again

@@ -445,8 +445,8 @@ static void i3_note_evictions(struct i3_server *server)
 		return;
 	limitwatch_count(&server->evictions, server->stats.calls_evicted, hostclock_monotonic_ms());
 	log_limited(&server->evict_log, LOG_WARNING,
-		    "i3: call table full (i3.max_calls %" PRIu32 "): oldest calls forgotten, %" PRIu64
-		    " so far",
+		    "i3: call table full (i3.max_calls %" PRIu32
+		    "): oldest calls forgotten, %" PRIu64 " so far",
 		    server->max_calls, server->stats.calls_evicted);
 }
 
@@ -555,6 +555,7 @@ void i3_server_tick(struct i3_server *server, int64_t now_ms, uint32_t quiet_sec
 
 	if (server && limitwatch_tick(&server->evictions, &about, quiet_seconds, now_ms, hooks) ==
 			      LIMITWATCH_RESOLVED)
-		log_msg(LOG_NOTICE, "i3: no call forgotten for %" PRIu32 " s (%s); %" PRIu64 " in all",
+		log_msg(LOG_NOTICE,
+			"i3: no call forgotten for %" PRIu32 " s (%s); %" PRIu64 " in all",
 			quiet_seconds, I3_CALLS_KEY, server->evictions.hits);
 }

@@ -33,7 +33,8 @@ struct receiver_stats {
 };
 
 struct receivers_hooks {
-	/* Applies a control line (receiver_down, limit): the daemon journals it, the engine takes it. */
+	/* Applies a control line (receiver_down, limit): the daemon journals it, the engine takes
+	 * it. */
 	void (*control)(void *ctx, const struct control *control);
 	/* Whether a system alert (system, key) is open: a receiver down before a restart. */
 	bool (*is_open)(void *ctx, const char *system, const char *key);

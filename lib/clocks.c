@@ -334,7 +334,8 @@ int64_t clocks_oldest(const struct clocks *clocks, int64_t from_ms)
 
 	for (uint32_t i = 0; i < clocks->count; i++)
 		if (clocks->sources[i].newest_ms != INT64_MIN &&
-		    clocks->sources[i].newest_ms >= from_ms && clocks->sources[i].newest_ms < oldest)
+		    clocks->sources[i].newest_ms >= from_ms &&
+		    clocks->sources[i].newest_ms < oldest)
 			oldest = clocks->sources[i].newest_ms;
 	return oldest;
 }

@@ -245,8 +245,10 @@ static bool fill(struct json_object *object, const struct control *control)
 		       json_out_add(object, "seconds", json_object_new_int64(control->seconds)) &&
 		       (!control->receiver[0] ||
 			json_out_add_string(object, "receiver", control->receiver)) &&
-		       (!control->source[0] || json_out_add_string(object, "source", control->source)) &&
-		       (!control->reason[0] || json_out_add_string(object, "reason", control->reason));
+		       (!control->source[0] ||
+			json_out_add_string(object, "source", control->source)) &&
+		       (!control->reason[0] ||
+			json_out_add_string(object, "reason", control->reason));
 	case CONTROL_RECEIVER_DOWN:
 		return json_out_add_string(object, "system", "receiver_down") &&
 		       json_out_add_string(object, "state", state) &&

@@ -80,10 +80,10 @@ static void count_evicted(struct dedupe *dedupe, uint64_t evicted)
 static bool make_room(struct dedupe *dedupe, int64_t horizon_ms)
 {
 	uint32_t evicted;
-	bool moved = table_sweep_room(&dedupe->table, &dedupe->sweep_home, beyond_horizon,
-				      &horizon_ms, seen_ts, EVICT_FRACTION,
-				      dedupe->table.max_count / EVICT_FRACTION, sizeof(struct seen_event),
-				      &evicted);
+	bool moved =
+		table_sweep_room(&dedupe->table, &dedupe->sweep_home, beyond_horizon, &horizon_ms,
+				 seen_ts, EVICT_FRACTION, dedupe->table.max_count / EVICT_FRACTION,
+				 sizeof(struct seen_event), &evicted);
 
 	count_evicted(dedupe, evicted);
 	return moved;

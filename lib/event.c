@@ -36,7 +36,8 @@ struct event_parser {
 	char state[16];
 	/* call_id, event_id, operator, agency, position, ani, incident_id, to */
 	char ids[8][EVENT_ID_MAX + 1];
-	struct timestamp_cache ts_cache; /* the "ts" minutes read, one for each minute of the hour */
+	/* the "ts" minutes read, one for each minute of the hour */
+	struct timestamp_cache ts_cache;
 	char source[EVENT_SOURCE_MAX + 1];
 };
 

@@ -496,7 +496,8 @@ bool json_scan_index_build(struct json_scan_index *index, const struct json_fiel
 		index->next[i] = index->head[slot];
 		index->head[slot] = (unsigned char)(i + 1);
 		if (len == 0 || len >= JSON_SCAN_KEY_MAX ||
-		    plain_run((const unsigned char *)fields[i].key, (const unsigned char *)fields[i].key,
+		    plain_run((const unsigned char *)fields[i].key,
+			      (const unsigned char *)fields[i].key,
 			      (const unsigned char *)fields[i].key + len) !=
 			    (const unsigned char *)fields[i].key + len)
 			continue; /* left to the search after the closing quote */

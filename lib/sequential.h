@@ -81,10 +81,10 @@ static inline void sequential_rate_advance_memo(struct sequential_rate *rate, in
 {
 	if (now_ms <= rate->at_ms)
 		return;
-	double factor = rate->at_ms != INT64_MIN && now_ms - rate->at_ms < SEQUENTIAL_DECAY_MEMO_MS &&
-					memo->half_life_seconds == half_life_seconds
-				? memo->factor[now_ms - rate->at_ms]
-				: 0.0;
+	bool memoized = rate->at_ms != INT64_MIN &&
+			now_ms - rate->at_ms < SEQUENTIAL_DECAY_MEMO_MS &&
+			memo->half_life_seconds == half_life_seconds;
+	double factor = memoized ? memo->factor[now_ms - rate->at_ms] : 0.0;
 	if (factor == 0.0) { /* not kept (or an underflow, computed again: the same 0) */
 		sequential_rate_advance_memo_any(rate, now_ms, half_life_seconds, memo);
 		return;

@@ -271,8 +271,8 @@ static bool cached_minute(struct timestamp_cache *all, const char *t, size_t len
 		    ((word | (word + UINT64_C(0x7676767676767676))) & UINT64_C(0x8080808080808080)))
 			return false; /* a byte of 10 or more (not a digit) has its high bit set */
 		unsigned second = (unsigned)(word >> 8 & 0xff) * 10 + (unsigned)(word >> 16 & 0xff);
-		int64_t fraction_ms = (int64_t)((word >> 32 & 0xff) * 100 + (word >> 40 & 0xff) * 10 +
-						(word >> 48 & 0xff));
+		int64_t fraction_ms = (int64_t)((word >> 32 & 0xff) * 100 +
+						(word >> 40 & 0xff) * 10 + (word >> 48 & 0xff));
 		if (second > 60)
 			return false;
 		return in_cached_minute(cache, second, fraction_ms, epoch_ms);

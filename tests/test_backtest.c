@@ -957,11 +957,12 @@ static void test_source_key_anywhere(void **state)
 		"\"ani\":\"u\",\"source\":\"cad-2\"}\n";
 
 	(void)state;
-	assert_sources("source-key.ndjson", lines,
-		       "sources\n"
-		       "  cad-1                  1 events, 0 late, 0 future, 0 too_late, 30 s behind\n"
-		       "  (unnamed)              1 events, 0 late, 0 future, 0 too_late, 20 s behind\n"
-		       "  cad-2                  2 events, 0 late, 0 future, 0 too_late, 0 s behind\n");
+	assert_sources(
+		"source-key.ndjson", lines,
+		"sources\n"
+		"  cad-1                  1 events, 0 late, 0 future, 0 too_late, 30 s behind\n"
+		"  (unnamed)              1 events, 0 late, 0 future, 0 too_late, 20 s behind\n"
+		"  cad-2                  2 events, 0 late, 0 future, 0 too_late, 0 s behind\n");
 }
 
 /* An input's first line may be a hello (cadmon-sim --source writes one), as a connection's: not
@@ -1029,7 +1030,8 @@ static void test_source_escaped_or_refused(void **state)
 		"\"source\":\"cad-2\"}\n"
 		"   \n"
 		"{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"2026-11-29T09:00:20Z\","
-		"\"source\":\"ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\"}\n"
+		"\"source\":\"ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\"}"
+		"\n"
 		"{\"type\":\"incident\",\"call_id\":\"d\",\"ts\":\"2026-11-29T09:00:30Z\","
 		"\"source\":\"ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss"
 		"s\"}\n"

@@ -1019,12 +1019,13 @@ static void test_reload_forgets_source_notices(void **state)
 	assert_int_equal(engine_source_count(f->engine), 2);
 	send_ok(f, "cad-3", T0 + 6000, incident("y", T0 + 6000, 0));
 	assert_int_equal(f->alert_count, 3); /* and the feed.max_sources limit: 2 forgotten */
-	assert_string_equal(f->alerts[1],
-			    "{\"alert\":\"resolved\",\"alert_id\":\"15982147dde4b8c3\",\"seq\":2,"
-			    "\"ts\":\"2026-11-29T08:00:06.000Z\",\"type\":\"system\",\"system\":"
-			    "\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-1\","
-			    "\"message\":\"feed source cad-1 forgotten (feed.max_sources 2 reached): "
-			    "its clock is gone, and this notice with it\"}");
+	assert_string_equal(
+		f->alerts[1],
+		"{\"alert\":\"resolved\",\"alert_id\":\"15982147dde4b8c3\",\"seq\":2,"
+		"\"ts\":\"2026-11-29T08:00:06.000Z\",\"type\":\"system\",\"system\":"
+		"\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-1\","
+		"\"message\":\"feed source cad-1 forgotten (feed.max_sources 2 reached): "
+		"its clock is gone, and this notice with it\"}");
 	assert_false(engine_system_alert_open(f->engine, "clock_ahead", "cad-1"));
 }
 
@@ -2318,12 +2319,13 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_forgets_source_notices, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_grown_room_resolves_system_alerts_limit,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grown_room_resolves_system_alerts_limit, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_refused_source_raises_no_clock_ahead, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unnamed_clock_ahead_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reorder_overflow_keeps_the_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reorder_overflow_keeps_the_call, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_limit_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_table_limit_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_notices_survive_snapshot, setup,
@@ -2339,8 +2341,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_full_reorder_buffer_keeps_the_center_behind_the_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_reorder_full_call_start_leaves_no_trace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reorder_full_call_start_leaves_no_trace, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_interleavings_give_the_merged_alerts, setup,
 						teardown),
 		cmocka_unit_test(test_newest_other_kept),

@@ -700,8 +700,9 @@ static size_t padded_line(char *out, const char *call_id, const char *ts, size_t
 			  const char *end)
 {
 	static const char tail[] = "\"operator\":\"op-1\"}";
-	int head = snprintf(out, len + 1, "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":\"%s\",",
-			    call_id, ts);
+	int head =
+		snprintf(out, len + 1, "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":\"%s\",",
+			 call_id, ts);
 
 	memset(out + head, ' ', len - (size_t)head - (sizeof tail - 1));
 	memcpy(out + len - (sizeof tail - 1), tail, sizeof tail - 1);

@@ -289,7 +289,8 @@ static void test_same_verdicts_as_the_model(void **state)
 		bool expected = model_seen(held, key, ts_ms, horizon_ms);
 
 		newest_ms += (int64_t)(model_random(&random) % (model_bursting(step) ? 2 : 5));
-		assert_int_equal(dedupe_seen(dedupe, fingerprint(key), ts_ms, horizon_ms), expected);
+		assert_int_equal(dedupe_seen(dedupe, fingerprint(key), ts_ms, horizon_ms),
+				 expected);
 		if (restored)
 			assert_int_equal(dedupe_seen(restored, fingerprint(key), ts_ms, horizon_ms),
 					 expected);

@@ -1342,11 +1342,12 @@ static void test_sequential_settled_history_factor(void **state)
 		assert_true(fabs(f->seen[0].evidence - evidence) < 1e-12);
 		if (pass == 0) {
 			/* the settled history is known: the factor is op-7's own rate */
-			assert_string_equal(f->seen[0].why,
-					    "op-7 ended 3 of 3 calls since 2026-11-29T08:00:00.000Z "
-					    "early where 0.4 were expected (the rest of agency NOPD at "
-					    "the time of each call, times 1.81 for op-7's own "
-					    "history); 0 callers rang back; evidence 2.9, alert at 2.5");
+			assert_string_equal(
+				f->seen[0].why,
+				"op-7 ended 3 of 3 calls since 2026-11-29T08:00:00.000Z "
+				"early where 0.4 were expected (the rest of agency NOPD at "
+				"the time of each call, times 1.81 for op-7's own "
+				"history); 0 callers rang back; evidence 2.9, alert at 2.5");
 			assert_true(fabs(factor - 1.8135918) < 1e-7);
 			assert_true(fabs(evidence - 2.8511781) < 1e-7);
 		} else {
@@ -1535,7 +1536,8 @@ static void test_offered_per_source(void **state)
 		detector_call_offered(f->detector, &event, "cad-1");
 		snprintf(event.call_id, sizeof(event.call_id), "q%d", ++f->call_number);
 		detector_call_offered(f->detector, &event, "acd");
-		assert_int_equal(detector_stats(f->detector)->offered - offered, per_source ? 1 : 2);
+		assert_int_equal(detector_stats(f->detector)->offered - offered,
+				 per_source ? 1 : 2);
 		assert_int_equal(detector_stats(f->detector)->offered_unknown - unknown,
 				 per_source ? 1 : 0);
 	}

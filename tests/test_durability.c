@@ -270,8 +270,9 @@ static bool sender_read_acks(struct sender *sender, int timeout_ms)
 		sender->partial[sender->partial_len] = '\0';
 		if (sscanf(sender->partial, "{\"ack\":%" SCNu64 ",\"duplicates\":%" SCNu64 "}",
 			   &seq, &duplicates) == 2)
-			snprintf(again, sizeof again, "{\"ack\":%" PRIu64 ",\"duplicates\":%" PRIu64 "}",
-				 seq, duplicates);
+			snprintf(again, sizeof again,
+				 "{\"ack\":%" PRIu64 ",\"duplicates\":%" PRIu64 "}", seq,
+				 duplicates);
 		else
 			snprintf(again, sizeof again, "{\"ack\":%" PRIu64 "}", seq);
 		assert_string_equal(sender->partial, again); /* an ack line, nothing else */
@@ -924,7 +925,8 @@ static void lose_unsynced(const struct fixture *f)
 			*next++ = '\0';
 			space = strchr(line, ' ');
 			assert_non_null(space);
-			snprintf(synced_name, sizeof synced_name, "%.*s", (int)(space - line), line);
+			snprintf(synced_name, sizeof synced_name, "%.*s", (int)(space - line),
+				 line);
 			size = strtoll(space + 1, NULL, 10);
 			if (strcmp(synced_name, entry->d_name) == 0)
 				synced_size = size;

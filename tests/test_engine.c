@@ -715,7 +715,8 @@ static void make_restore_lines(struct restore_lines *lines)
 			     i, start_ms, (x >> 16) % 20, (x >> 8) % 400);
 		if (!premature)
 			restore_line(lines, source,
-				     "{\"type\":\"incident\",\"call_id\":\"c%d\",\"ts\":%" PRId64 "}",
+				     "{\"type\":\"incident\",\"call_id\":\"c%d\",\"ts\":%" PRId64
+				     "}",
 				     i, start_ms + 10000);
 		if (x % 97 == 5)
 			continue; /* its end lost */
@@ -1204,10 +1205,8 @@ static void test_eviction_raises_limit_alert(void **state)
 		"{\"alert\":\"firing\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":1,"
 		"\"ts\":\"2026-11-29T08:03:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
 		"\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":1,"
-		"\"message\":\"call-takers or agencies' baselines forgotten (tracker.max_operators 1 "
-		"reached): 1 so far; "
-		"raise "
-		"tracker.max_operators\"}");
+		"\"message\":\"call-takers or agencies' baselines forgotten "
+		"(tracker.max_operators 1 reached): 1 so far; raise tracker.max_operators\"}");
 	/* More evictions keep it open (the board shows the count); an hour without any resolves
 	 * it. */
 	feed(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:04:00Z\","
@@ -1223,8 +1222,8 @@ static void test_eviction_raises_limit_alert(void **state)
 		"{\"alert\":\"resolved\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":2,"
 		"\"ts\":\"2026-11-29T09:05:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
 		"\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":2,"
-		"\"message\":\"no more call-takers or agencies' baselines forgotten for 3600 s; 2 in "
-		"all\"}");
+		"\"message\":\"no more call-takers or agencies' baselines forgotten for 3600 s; "
+		"2 in all\"}");
 }
 
 /* Feed a call_start (of operator_id) or call_end of call_id at 2026-11-29T<hhmm>:00Z. */
@@ -1339,9 +1338,10 @@ static void test_expired_calls_raise_limit_alert(void **state)
  * detector); no other event's. */
 static void test_parse_hashes_call_start(void **state)
 {
-	static const char start[] = "{\"type\":\"call_start\",\"call_id\":\"C1\","
-				    "\"ts\":\"2026-11-29T06:00:00.000Z\",\"operator\":\"op-7\","
-				    "\"agency\":\"NOPD\",\"position\":\"P7\",\"ani\":\"5045550101\"}";
+	static const char start[] =
+		"{\"type\":\"call_start\",\"call_id\":\"C1\","
+		"\"ts\":\"2026-11-29T06:00:00.000Z\",\"operator\":\"op-7\","
+		"\"agency\":\"NOPD\",\"position\":\"P7\",\"ani\":\"5045550101\"}";
 	static const char end[] = "{\"type\":\"call_end\",\"call_id\":\"C1\","
 				  "\"ts\":\"2026-11-29T06:01:00.000Z\",\"released_by\":\"caller\"}";
 	struct event_parser *parser = event_parser_new();

@@ -156,15 +156,16 @@ static void test_metrics(void **state)
 		  "call_offered events of an agency with no answered call yet: not counted.", 1,
 		  25 },
 		{ "sources_departed", "sources_departed_total", "counter",
-		  "Feed sources taken out of an agency's shared baseline: their calls departed from "
-		  "the other sources' (detector.baseline.source_depart_z).",
+		  "Feed sources taken out of an agency's shared baseline: their calls departed "
+		  "from the other sources' (detector.baseline.source_depart_z).",
 		  1, 28 },
 		{ "baselines_evicted", "baselines_evicted_total", "counter",
-		  "Agency baselines forgotten because their table (tracker.max_operators) was full.",
+		  "Agency baselines forgotten because their table (tracker.max_operators) "
+		  "was full.",
 		  1, 26 },
 		{ "system_alerts_dropped", "system_alerts_dropped_total", "counter",
-		  "System alerts of feed sources not raised: their room (feed.max_sources) was "
-		  "full.",
+		  "System alerts of feed sources not raised: their room (feed.max_sources) "
+		  "was full.",
 		  1, 27 },
 		{ "call_owners_capped", "call_owners_capped_total", "counter",
 		  "Call ids a feed source reused 255 times while their events waited: their owner "

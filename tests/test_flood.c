@@ -262,7 +262,8 @@ static void test_call_offered_binds_no_call(void **state)
 	assert_int_equal(from(&f, "cad", at(0, 5), END("c1", "caller"), at(0, 5)), EVENT_OK);
 	const struct engine_stats *stats = engine_stats(f.engine);
 	assert_int_equal(stats->rejects[EVENT_REJECT_CALL_OF_OTHER_SOURCE], 1);
-	assert_int_equal(stats->detector.offered_unknown, 2); /* before NOPD's first answered call */
+	/* before NOPD's first answered call */
+	assert_int_equal(stats->detector.offered_unknown, 2);
 	finish(&f);
 }
 
@@ -1350,8 +1351,8 @@ static void fill_completed_waiting(struct fixture *f)
  * cad-evil (heard at 08:00:00): both its call_start and call_end admitted, its call_end still in
  * the reorder buffer. cad-evil's hostile line for c1 stamped hostile_ms, before that call_end,
  * and sent after it: its verdict; *seen: the calls judged once everything is released. */
-static enum event_reject hostile_line_for_completed_call(const char *hostile,
-							 int64_t hostile_ms, struct completion *seen)
+static enum event_reject hostile_line_for_completed_call(const char *hostile, int64_t hostile_ms,
+							 struct completion *seen)
 {
 	struct config config = flood_config();
 	struct fixture f;
@@ -1740,9 +1741,10 @@ static void test_upgrade_recount_skips_call_offered(void **state)
 	line_at(&f, "acd", t + 1600, OFFERED("c1", "NOPD"), t + 50);
 	engine_snapshot(f.engine, &w);
 	memset(&g, 0, sizeof(g));
-	assert_non_null(g.engine = restore_as_format(&w, 14, (const char *[]){ "c1", "cad-east",
-										"E1", "cad-evil", NULL },
-						     &config, why, sizeof(why)));
+	assert_non_null(g.engine = restore_as_format(
+				&w, 14,
+				(const char *[]){ "c1", "cad-east", "E1", "cad-evil", NULL },
+				&config, why, sizeof(why)));
 	engine_flush(f.engine);
 	engine_flush(g.engine);
 	assert_int_equal(engine_stats(f.engine)->binding.calls, 1); /* E1 */
@@ -1981,9 +1983,10 @@ static void test_upgrade_recount_counts_the_cap(void **state)
 	/* [name][u32 1][u64 value] */
 	assert_int_equal(w.data[at_name + sizeof(name) - 1 + 4], 1);
 	w.data[at_name + sizeof(name) - 1 + 4] = 0;
-	assert_non_null(restored = restore_as_format(&w, 14, (const char *[]){ "c1", "cad-east",
-									     "E1", "cad-evil", NULL },
-						     &config, why, sizeof(why)));
+	assert_non_null(restored = restore_as_format(
+				&w, 14,
+				(const char *[]){ "c1", "cad-east", "E1", "cad-evil", NULL },
+				&config, why, sizeof(why)));
 	assert_int_equal(engine_stats(restored)->binding.calls_owed_capped, 1);
 	engine_free(restored);
 	free(w.data);
@@ -2504,11 +2507,12 @@ static void test_full_operators_evict_top_owner(void **state)
 	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 1);
 	assert_int_equal(engine_stats(f.engine)->detector.open_alerts, 1);
 	assert_int_equal(f.alert_count, 2);
-	assert_non_null(strstr(f.alerts[0], "\"limit\":\"tracker.max_operators\",\"evicted\":1,"
-					    "\"message\":\"call-takers or agencies' baselines "
-					    "forgotten (tracker.max_operators 4 reached): 1 so far; "
-					    "most owned by feed source cad-evil (4 call-takers), whose "
-					    "least evidence go first; raise tracker.max_operators\"}"));
+	assert_non_null(strstr(f.alerts[0],
+			       "\"limit\":\"tracker.max_operators\",\"evicted\":1,"
+			       "\"message\":\"call-takers or agencies' baselines "
+			       "forgotten (tracker.max_operators 4 reached): 1 so far; "
+			       "most owned by feed source cad-evil (4 call-takers), whose "
+			       "least evidence go first; raise tracker.max_operators\"}"));
 	assert_non_null(strstr(f.alerts[1], "\"type\":\"operator\",\"agency\":\"NOPD\","
 					    "\"operator\":\"q1\",\"rule\":\"burst\","));
 	assert_non_null(strstr(f.alerts[1], "\"calls\":2,\"premature\":2,"));
@@ -3773,8 +3777,9 @@ static void test_owner_text_without_memory_at_restore_is_no_damage(void **state)
 
 	start(&f, &config);
 	assert_int_equal(from(&f, "cad-west", at(0, 0), INCIDENT("w1"), at(0, 0)), EVENT_OK);
-	assert_int_equal(from(&f, "cad-center", at(0, 0) + 100, START("DEMO-000001", "op-1", "NOPD"),
-			      at(0, 0) + 100), EVENT_OK);
+	assert_int_equal(from(&f, "cad-center", at(0, 0) + 100,
+			      START("DEMO-000001", "op-1", "NOPD"), at(0, 0) + 100),
+			 EVENT_OK);
 	/* DEMO-000001 waits for cad-west: the tracker has no text of it */
 	assert_int_equal(engine_stats(f.engine)->open_calls, 1);
 	assert_int_equal(engine_stats(f.engine)->binding.calls, 2);
@@ -3834,16 +3839,19 @@ static void test_random_streams_survive_snapshots(void **state)
 			clock += (int64_t)(random_next(&x) % 600);
 			ts = clock - (int64_t)(random_next(&x) % (si == 2 ? 25000 : 3000));
 			if (kind < 3)
-				snprintf(line, sizeof(line),
-					 "{\"type\":\"call_start\",\"call_id\":\"C%u\",\"ts\":%%lld,"
-					 "\"operator\":\"op-%u\",\"agency\":\"NOPD\"}", id, id % 3);
+				snprintf(
+					line, sizeof(line),
+					"{\"type\":\"call_start\",\"call_id\":\"C%u\",\"ts\":%%lld,"
+					"\"operator\":\"op-%u\",\"agency\":\"NOPD\"}",
+					id, id % 3);
 			else if (kind < 6)
 				snprintf(line, sizeof(line),
 					 "{\"type\":\"call_end\",\"call_id\":\"C%u\",\"ts\":%%lld,"
 					 "\"released_by\":\"caller\"}", id);
 			else
 				snprintf(line, sizeof(line),
-					 "{\"type\":\"incident\",\"call_id\":\"C%u\",\"ts\":%%lld}", id);
+					 "{\"type\":\"incident\",\"call_id\":\"C%u\",\"ts\":%%lld}",
+					 id);
 			enum event_reject a = heard_at(&whole, source, clock, line, ts);
 			enum event_reject b = heard_at(&split, source, clock, line, ts);
 			if (a != b)

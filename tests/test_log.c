@@ -69,7 +69,8 @@ static void test_lines_go_out_as_logged(void **state)
 	log_msg(LOG_NOTICE, "alert %d: burst", 1);
 	log_msg(LOG_WARNING, "feed %s: slow", "a");
 	log_msg(LOG_DEBUG, "hidden");
-	assert_string_equal(written(state), "cadmond: alert 1: burst\ncadmond: warning: feed a: slow\n");
+	assert_string_equal(written(state),
+			    "cadmond: alert 1: burst\ncadmond: warning: feed a: slow\n");
 }
 
 static void test_held_lines_go_out_at_release_in_order(void **state)
@@ -102,8 +103,8 @@ static void test_held_lines_go_out_when_full(void **state)
 	log_hold();
 	for (int i = 0; i < 20; i++) {
 		log_msg(LOG_NOTICE, "%02d%s", i, filler);
-		len += (size_t)snprintf(expected + len, sizeof expected - len, "cadmond: %02d%s\n", i,
-					filler);
+		len += (size_t)snprintf(expected + len, sizeof expected - len, "cadmond: %02d%s\n",
+					i, filler);
 		if (i == 15)
 			assert_string_equal(written(state), "");
 	}
@@ -130,7 +131,8 @@ static void test_another_threads_lines_are_not_held(void **state)
 	assert_int_equal(pthread_join(thread, NULL), 0);
 	assert_string_equal(written(state), "cadmond: from the sync thread\n");
 	log_release();
-	assert_string_equal(written(state), "cadmond: from the sync thread\ncadmond: alert 9: held\n");
+	assert_string_equal(written(state),
+			    "cadmond: from the sync thread\ncadmond: alert 9: held\n");
 }
 
 int main(void)

@@ -737,8 +737,8 @@ static void single_yaml(char *yaml, size_t size, unsigned max_alert_queue, const
 		 "nats:\n  enabled: true\n  servers: %s\n  consumer: %s\n  subjects: "
 		 "[cadmon.events.A1]\n"
 		 "  reconnect_wait_ms: 100\n%s%s",
-		 max_alert_queue ? "  resolve_after_seconds: 1\n" : "", world.servers_yaml, consumer,
-		 more, queue);
+		 max_alert_queue ? "  resolve_after_seconds: 1\n" : "", world.servers_yaml,
+		 consumer, more, queue);
 }
 
 /* cadmond x alone on agency A1, every premature call an alert; max_alert_queue 0: the default. */
@@ -1035,7 +1035,8 @@ static void expect_alerts_in_order(const struct harness *h, unsigned first, unsi
 
 	assert_non_null(log);
 	for (unsigned n = first; n < last; n++) {
-		snprintf(needle, sizeof needle, "firing, rule every (info) for operator op-%u: ", n);
+		snprintf(needle, sizeof needle,
+			 "firing, rule every (info) for operator op-%u: ", n);
 		at = strstr(at, needle);
 		if (!at)
 			fail_msg("no alert of op-%u after op-%u's:\n%s", n, n - 1, log);
@@ -1300,7 +1301,8 @@ static void watch_secured(const char *notice, const char *shown)
 				"2",	    NULL };
 	int status = run_watch(wrong);
 	if (status != 1)
-		fail_msg("cadmon-watch --nats with a wrong token: exit %d, not 1:\n%s", status, world.text);
+		fail_msg("cadmon-watch --nats with a wrong token: exit %d, not 1:\n%s", status,
+			 world.text);
 	snprintf(prefix, sizeof prefix,
 		 "cadmon-watch: cannot follow cadmon.alerts.> on %s: ", url_token);
 	if (strncmp(world.text, prefix, strlen(prefix)) != 0)

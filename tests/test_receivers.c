@@ -451,10 +451,11 @@ static void test_queue_drops_oldest(void **state)
 			assert_string_equal(server.requests[i].body, bodies[i]);
 		assert_string_equal(server.requests[i].signature, ""); /* no secret: unsigned */
 	}
-	expect_framed(server.requests[2].body, "{\"alert\":\"firing\",\"alert_id\":\"",
-		      "\"limit\":\"receivers[hook].max_queue\",\"evicted\":1,\"message\":\"notices "
-		      "dropped for receiver hook (receivers[hook].max_queue reached): 1 so far; it "
-		      "takes them more slowly than they come, or raise receivers[hook].max_queue\"}");
+	expect_framed(
+		server.requests[2].body, "{\"alert\":\"firing\",\"alert_id\":\"",
+		"\"limit\":\"receivers[hook].max_queue\",\"evicted\":1,\"message\":\"notices "
+		"dropped for receiver hook (receivers[hook].max_queue reached): 1 so far; it "
+		"takes them more slowly than they come, or raise receivers[hook].max_queue\"}");
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
 	expect_logged(&h,
@@ -650,7 +651,8 @@ static void test_down_after_seconds(void **state)
 	unsigned attempts = 0;
 	char rest[64] = "";
 	assert_non_null(down);
-	assert_int_equal(sscanf(down, "receiver hook: down after %u failed attempts in 1 s %63[^\n]",
+	assert_int_equal(sscanf(down,
+				"receiver hook: down after %u failed attempts in 1 s %63[^\n]",
 				&attempts, rest),
 			 2);
 	assert_string_equal(rest, "(HTTP 500)");
@@ -754,16 +756,18 @@ static void expect_resolves_then_board(int console)
 
 	read_line(console, line);
 	if (strncmp(line, resolved, strlen(resolved)) == 0 && strstr(line, "\"seq\":5,")) {
-		expect_framed(line, "{\"alert\":\"resolved\",\"alert_id\":\"",
-			      "\"type\":\"system\",\"system\":\"receiver_down\",\"severity\":\"warning\","
-			      "\"receiver\":\"hook\",\"message\":\"receiver hook no longer watched: it is "
-			      "no longer configured\"}");
+		expect_framed(
+			line, "{\"alert\":\"resolved\",\"alert_id\":\"",
+			"\"type\":\"system\",\"system\":\"receiver_down\",\"severity\":\"warning\","
+			"\"receiver\":\"hook\",\"message\":\"receiver hook no longer watched: "
+			"it is no longer configured\"}");
 		read_line(console, line);
 	}
 	if (strncmp(line, resolved, strlen(resolved)) == 0 && strstr(line, "\"seq\":6,")) {
-		expect_framed(line, "{\"alert\":\"resolved\",\"alert_id\":\"",
-			      "\"message\":\"receivers[hook].max_queue no longer watched: that receiver "
-			      "is no longer configured\"}");
+		expect_framed(
+			line, "{\"alert\":\"resolved\",\"alert_id\":\"",
+			"\"message\":\"receivers[hook].max_queue no longer watched: that receiver "
+			"is no longer configured\"}");
 		read_line(console, line);
 	}
 	assert_string_equal(line, "{\"board\":\"begin\",\"seq\":6,\"open\":1}");

@@ -110,7 +110,8 @@ static void test_surge_over_floor(void **state)
 			for (double observed = 300; observed <= 86400; observed *= 1.7) {
 				struct sequential_rate fast = { f * 0.37, 0, 0, f % 3, 0 };
 				struct sequential_rate usual = { u * 9.1, 0, 0, u % 2, 0 };
-				double surge = sequential_volume_surge(&fast, 300, &usual, 7200, observed);
+				double surge =
+					sequential_volume_surge(&fast, 300, &usual, 7200, observed);
 				double floors[] = { 2.0, surge, surge * (1 + 1e-12) };
 				for (int i = 0; i < 3; i++) {
 					double over = sequential_volume_surge_over(

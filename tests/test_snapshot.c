@@ -1129,7 +1129,8 @@ static void test_prefetch_changes_nothing(void **state)
 		struct engine_verdict expected, got;
 
 		if (i + 2 < count) {
-			engine_parse(parser, events[i + 2], strlen(events[i + 2]), &ahead[(i + 2) % 3]);
+			engine_parse(parser, events[i + 2], strlen(events[i + 2]),
+				     &ahead[(i + 2) % 3]);
 			engine_prefetch(b, &ahead[(i + 2) % 3]);
 		}
 		if (i + 1 < count)

@@ -86,10 +86,11 @@ static void test_center_alerts_never_dropped(void **state)
 	assert_string_equal(seen.system[32], "limit");
 	assert_string_equal(seen.what[32], "system_alerts");
 	assert_int_equal(seen.evicted[32], 1);
-	assert_string_equal(seen.message[32],
-			    "system alerts of feed sources not shown: their room is full (32 open, 0 "
-			    "of connections without a hello, which may hold 8): 1 dropped so far; "
-			    "raise feed.max_sources");
+	assert_string_equal(
+		seen.message[32],
+		"system alerts of feed sources not shown: their room is full (32 open, 0 "
+		"of connections without a hello, which may hold 8): 1 dropped so far; "
+		"raise feed.max_sources");
 	assert_int_equal(sysalerts_dropped(sysalerts), 68);
 	/* The center's: the journal, 16 limits and a receiver, beyond the 48. */
 	assert_true(raise_one(sysalerts, "journal_degraded", "", T0 + 200));
@@ -162,10 +163,11 @@ static void test_unnamed_connections_hold_a_quarter(void **state)
 	}
 	assert_int_equal(sysalerts_dropped(sysalerts), 2);
 	assert_int_equal(seen.count, 9);
-	assert_string_equal(seen.message[8],
-			    "system alerts of feed sources not shown: their room is full (8 open, 8 "
-			    "of connections without a hello, which may hold 8): 1 dropped so far; "
-			    "raise feed.max_sources");
+	assert_string_equal(
+		seen.message[8],
+		"system alerts of feed sources not shown: their room is full (8 open, 8 "
+		"of connections without a hello, which may hold 8): 1 dropped so far; "
+		"raise feed.max_sources");
 	assert_true(raise_one(sysalerts, "seq_rejected", "cad-1", T0 + 20));
 	assert_int_equal(seen.count, 10);
 	/* 6 of 8 (3/4) unnamed: the limit resolves. */

@@ -174,13 +174,17 @@ static int64_t kept_minute(const struct timestamp_cache *cache, const char *minu
 static void test_cached_minute_agrees(void **state)
 {
 	static const char *const texts[] = {
-		"2026-11-29T08:00:00.872Z", "2026-11-29T08:00:59.999Z", "2026-11-29T08:00:60.123Z",
-		"2026-11-29T08:00:61.000Z", "2026-11-29T08:00:0a.000Z", "2026-11-29T08:00:07Z",
-		"2026-11-29T08:00:07z",     "2026-11-29T08:00:07.1Z",   "2026-11-29T08:00:07.8a2Z",
-		"2026-11-29T08:00:07,872Z", "2026-11-29T08:00.07.872Z", "2026-11-29T08:00:07.872+01:00",
-		"2026-11-29T08:01:00.000Z", "2026-11-29T08:00:30.500Z", "9999-12-31T23:59:59.999Z",
-		"9999-12-31T23:59:60.000Z", "9999-12-31T23:59:59Z",     "2023-02-29T08:00:00.000Z",
-		"2023-02-29T08:00:01.000Z", "2024-02-29T23:59:60.123Z", "2026-11-29t08:00:07.872Z",
+		"2026-11-29T08:00:00.872Z", "2026-11-29T08:00:59.999Z",
+		"2026-11-29T08:00:60.123Z", "2026-11-29T08:00:61.000Z",
+		"2026-11-29T08:00:0a.000Z", "2026-11-29T08:00:07Z",
+		"2026-11-29T08:00:07z",	    "2026-11-29T08:00:07.1Z",
+		"2026-11-29T08:00:07.8a2Z", "2026-11-29T08:00:07,872Z",
+		"2026-11-29T08:00.07.872Z", "2026-11-29T08:00:07.872+01:00",
+		"2026-11-29T08:01:00.000Z", "2026-11-29T08:00:30.500Z",
+		"9999-12-31T23:59:59.999Z", "9999-12-31T23:59:60.000Z",
+		"9999-12-31T23:59:59Z",	    "2023-02-29T08:00:00.000Z",
+		"2023-02-29T08:00:01.000Z", "2024-02-29T23:59:60.123Z",
+		"2026-11-29t08:00:07.872Z",
 	};
 	struct timestamp_cache cache = {0};
 
@@ -231,12 +235,14 @@ static void test_cached_word_agrees(void **state)
 		int64_t expected = 7, got = 7;
 		const char *expected_why = "none", *got_why = "none";
 		int rc = timestamp_parse_rfc3339(text, 24, &expected, &expected_why);
-		assert_int_equal(timestamp_parse_rfc3339_cached(&cache, text, 24, &got, &got_why), rc);
+		assert_int_equal(timestamp_parse_rfc3339_cached(&cache, text, 24, &got, &got_why),
+				 rc);
 		assert_int_equal(got, expected);
 		assert_string_equal(got_why, expected_why);
 		if (rc != 0) /* back to the minute it holds */
-			assert_int_equal(timestamp_parse_rfc3339_cached(&cache, "2026-11-29T08:00:00Z",
-									20, &ms, &why), 0);
+			assert_int_equal(timestamp_parse_rfc3339_cached(
+						 &cache, "2026-11-29T08:00:00Z", 20, &ms, &why),
+					 0);
 	}
 	assert_true(kept_minute(&cache, "2026-11-29T08:00") != -1);
 }

@@ -234,7 +234,8 @@ static void test_matches_brute_force_model(void **state)
 static void insert_serials(struct window *window, uint64_t from, uint64_t to, const void *payload)
 {
 	for (uint64_t i = from; i < to; i++)
-		window_insert(window, &(struct window_entry){ .end_ms = T0 + (int64_t)i, .serial = i },
+		window_insert(window,
+			      &(struct window_entry){ .end_ms = T0 + (int64_t)i, .serial = i },
 			      payload);
 }
 

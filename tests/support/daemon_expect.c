@@ -49,8 +49,8 @@ void expect_ack(int fd, uint64_t seq, uint64_t duplicates)
 	size_t prefix_len;
 
 	if (duplicates)
-		snprintf(expected, sizeof expected, "{\"ack\":%" PRIu64 ",\"duplicates\":%" PRIu64 "}",
-			 seq, duplicates);
+		snprintf(expected, sizeof expected,
+			 "{\"ack\":%" PRIu64 ",\"duplicates\":%" PRIu64 "}", seq, duplicates);
 	else
 		snprintf(expected, sizeof expected, "{\"ack\":%" PRIu64 "}", seq);
 	prefix_len = (size_t)snprintf(prefix, sizeof prefix, "{\"ack\":%" PRIu64, seq);
