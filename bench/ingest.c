@@ -585,8 +585,8 @@ int main(int argc, char **argv)
 		else
 			die(USAGE);
 	}
-	if (optind + 1 != argc || counts == 0 || events < 1000 || events > MAX_EVENTS || repeats < 1 ||
-	    repeats > MAX_REPEATS)
+	if (optind + 1 != argc || counts == 0 || events < 1000 || events > MAX_EVENTS ||
+	    repeats < 1 || repeats > MAX_REPEATS)
 		die(USAGE);
 	setenv("CADMOND", argv[optind], 1);
 	signal(SIGPIPE, SIG_IGN);

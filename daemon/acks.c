@@ -120,13 +120,15 @@ void acks_mark(struct acks *acks)
 {
 	/* lines not journaled (index 0) wait for the acknowledgement of everything */
 	if (!acks->pending || acks->pending_index == 0 ||
-	    (acks->mark_count > 0 && acks->marks[acks->mark_count - 1].index == acks->pending_index))
+	    (acks->mark_count > 0 &&
+	     acks->marks[acks->mark_count - 1].index == acks->pending_index))
 		return;
 	if (acks->mark_count == ACKS_MARKS_MAX)
 		acks->mark_count--; /* the older ones are durable first */
-	acks->marks[acks->mark_count++] = (struct acks_mark){ .seq = acks->highest_seq,
-							      .index = acks->pending_index,
-							      .duplicates = acks->pending_duplicates };
+	acks->marks[acks->mark_count++] =
+		(struct acks_mark){ .seq = acks->highest_seq,
+				    .index = acks->pending_index,
+				    .duplicates = acks->pending_duplicates };
 }
 
 /* The newest kept turn whose records are durable, and those before it, dropped: its mark

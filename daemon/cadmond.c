@@ -1538,7 +1538,8 @@ static double loop_mean(int64_t total, const struct loop_worst *worst)
 static void loop_worst_format(const struct loop_worst *worst, char *text, size_t size)
 {
 	snprintf(text, size,
-		 "%" PRIu64 " (%.3f ms of CPU and %.0f page faults on average; the longest that did "
+		 "%" PRIu64
+		 " (%.3f ms of CPU and %.0f page faults on average; the longest that did "
 		 "not wait for events %.3f ms: %.3f ms of CPU, %ld page faults, preempted %ld "
 		 "times, slept %ld times; the most CPU %.3f ms, wall %.3f ms, %ld page faults)",
 		 worst->iterations, loop_mean(worst->cpu_us_total, worst) / 1000.0,
@@ -1596,7 +1597,8 @@ static void loop_account(struct loop_worst *worst, const struct loop_sample *bef
 	worst->iterations++;
 	worst->cpu_us_total += cpu_us;
 	worst->faults_total += (uint64_t)faults;
-	if ((whole || after->usage.ru_nvcsw == before->usage.ru_nvcsw) && wall_us > worst->wall_us) {
+	if ((whole || after->usage.ru_nvcsw == before->usage.ru_nvcsw) &&
+	    wall_us > worst->wall_us) {
 		worst->wall_us = wall_us;
 		worst->wall_cpu_us = cpu_us;
 		worst->wall_faults = faults;
@@ -1628,9 +1630,10 @@ static int run_loop(struct cadmond *cadmond)
 		feed_server_next_iteration(cadmond->feeds);
 		rc = event_base_loop(cadmond->base, EVLOOP_ONCE);
 		loop_sample(&after);
+		/* the stop's iteration: its last commit, the child waited for */
 		if (rc != 0 || event_base_got_exit(cadmond->base) ||
 		    event_base_got_break(cadmond->base))
-			return rc; /* the stop's iteration (its last commit, the child waited for) */
+			return rc;
 		if (stats->snapshots_forked != forked)
 			loop_account(&cadmond->loop_fork,
 				     cadmond->rotation_started ? &cadmond->rotation_start : &before,

@@ -712,9 +712,10 @@ static void make_room(struct table *table, const struct aging *aging, int64_t no
 	if (table->count >= table->max_count && aging->spare)
 		table_evict_picked(table, age, table_evict_share(table->count, EVICT_FRACTION),
 				   aging->spare, aging->spare_ctx, on_remove, binding);
-	const void *chosen = table->count >= table->max_count && aging->choose
-				     ? aging->choose(aging->chooser) /* O(senders): only when full */
-				     : NULL;
+	const void *chosen =
+		table->count >= table->max_count && aging->choose
+			? aging->choose(aging->chooser) /* O(senders): only when full */
+			: NULL;
 	if (chosen)
 		count_evicted(binding, evicted,
 			      table_evict_oldest_picked(table, age, EVICT_FRACTION, aging->pick,
@@ -905,8 +906,9 @@ static void bind_call(struct binding *binding, const struct config *config,
 		      const struct event *event, uint64_t hash, const char *owner, int64_t now_ms,
 		      uint32_t slot, struct sender_rate *rate, uint64_t arrival)
 {
-	uint32_t i = slot != NOT_PROBED ? slot
-					: table_probe(&binding->calls, hash, call_matches, event->call_id);
+	uint32_t i = slot != NOT_PROBED
+			     ? slot
+			     : table_probe(&binding->calls, hash, call_matches, event->call_id);
 	struct call_owner *call;
 
 	bool bound = table_used(&binding->calls, i);
@@ -986,8 +988,9 @@ static void bind_operator(struct binding *binding, const struct config *config,
 			  const struct binding_sender *sender, int64_t now_ms, uint32_t slot)
 {
 	struct operator_key key = {.agency = event->agency, .operator_id = event->operator_id};
-	uint32_t i = slot != NOT_PROBED ? slot
-					: table_probe(&binding->operators, hash, operator_matches, &key);
+	uint32_t i = slot != NOT_PROBED
+			     ? slot
+			     : table_probe(&binding->operators, hash, operator_matches, &key);
 	struct operator_owner *owner;
 
 	if (!table_used(&binding->operators, i)) {

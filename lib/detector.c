@@ -292,8 +292,9 @@ struct baseline_entry {
 	/* a source's own baseline (source_cap_key): its calls depart from the rest's and are out
 	 * of the shared one's judged rates (detector.baseline.source_depart_z) */
 	bool departed;
-	/* a shared one: how many of its sources are out, and the sum of their calls (rate, fast,
-	 * volume fast, usual), advanced with the shared rates: what the others are judged without */
+	/* a shared one: how many of its sources are out, and the sum of their calls (rate,
+	 * fast, volume fast, usual), advanced with the shared rates: what the others are judged
+	 * without */
 	uint32_t departed_sources;
 	struct sequential_rate out[4];
 };
@@ -1679,8 +1680,8 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 		advance_baseline(detector, own_source, call->end_ms);
 	if (!entry) {
 		entry = find_baseline_hashed(detector, shared_key, shared_hash, NULL);
+		/* no memory for the agency's baseline: the call teaches no sequential rule */
 		if (!entry)
-			/* no memory for the agency's baseline: the call teaches no sequential rule */
 			return;
 		/* making the shared one may have moved or forgotten the source's */
 		if (own_source)
@@ -2565,9 +2566,10 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 
 	if (!call->late)
 		advance_clock(detector, call->end_ms);
-	struct operator_state *state = find_operator(
-		detector, call->agency, call->operator_id,
-		call->hashed ? call->operator_hash : hash_string_pair(call->agency, call->operator_id));
+	struct operator_state *state =
+		find_operator(detector, call->agency, call->operator_id,
+			      call->hashed ? call->operator_hash
+					   : hash_string_pair(call->agency, call->operator_id));
 	if (!state)
 		return DETECTOR_NO_MEMORY;
 	detector->added_index = state->index;
@@ -2613,7 +2615,8 @@ void detector_prefetch_call(const struct detector *detector, uint64_t operator_h
 {
 	uint64_t hash = table_key_hash(operator_hash);
 	const struct table *operators = &detector->operators;
-	const struct operator_entry *entry = table_slot(operators, (uint32_t)hash & operators->mask);
+	const struct operator_entry *entry =
+		table_slot(operators, (uint32_t)hash & operators->mask);
 
 	/* The operators' table is small (a slot is 16 bytes): its slot is read, and the state it
 	 * points to fetched, where find_operator will compare the key and insert the call. */

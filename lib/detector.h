@@ -114,7 +114,7 @@ struct detector_source_departure {
 	const char *source;  /* the hello's source; "" for the connections without a hello */
 	bool departs;        /* true: taken out; false: back in */
 	enum detector_back_in back_in; /* back in: why */
-	uint32_t max_baselines;         /* forgotten: the baselines' bound (tracker.max_operators) */
+	uint32_t max_baselines;        /* forgotten: the baselines' bound (tracker.max_operators) */
 	double source_calls; /* its decayed calls (detector.baseline.half_life_seconds; taken out:
 			      * without the call-taker whose call decided it) */
 	double source_ratio; /* the premature share of those */

@@ -184,7 +184,8 @@ static void judged_departure(const struct detector_source_departure *departure, 
 			   "%.1f%% premature of %.0f calls against %.1f%% of %.0f (z %.1f); out of "
 			   "their baseline, its call-takers judged by its own calls"
 			 : "feed source %s's calls of agency %s no longer depart from the other "
-			   "sources': %.1f%% premature of %.0f calls against %.1f%% of %.0f (z %.1f)",
+			   "sources': %.1f%% premature of %.0f calls against %.1f%% of %.0f "
+			   "(z %.1f)",
 		 source, departure->agency, 100.0 * departure->source_ratio,
 		 departure->source_calls, 100.0 * departure->rest_ratio, departure->rest_calls,
 		 departure->z);
@@ -358,8 +359,10 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 			.evicted = call_evicted,
 			.ctx = engine });
 	if (engine->detector) {
-		detector_set_eviction(engine->detector, &(struct detector_eviction){
-			.choose = choose_operator_victim, .owns = operator_of_victim, .ctx = engine });
+		detector_set_eviction(engine->detector,
+				      &(struct detector_eviction){ .choose = choose_operator_victim,
+								   .owns = operator_of_victim,
+								   .ctx = engine });
 		detector_set_redials(engine->detector, &(struct callers_redials){
 			.unseen_from = unseen_from, .open_between = open_between, .ctx = engine });
 	}
@@ -674,13 +677,12 @@ static void human_duration(int64_t ms, char *out, size_t size)
 static void source_notice(const struct engine *engine, const struct clocks_source *source,
 			  const char *system, const char *message, struct sysalert_notice *notice)
 {
+	bool critical = strcmp(system, "clock_ahead") == 0 || strcmp(system, "seq_rejected") == 0 ||
+			strcmp(system, "feed_rejecting") == 0;
+
 	*notice = (struct sysalert_notice){ .system = system,
 					    .key = source->name,
-					    .severity = strcmp(system, "clock_ahead") == 0 ||
-								strcmp(system, "seq_rejected") == 0 ||
-								strcmp(system, "feed_rejecting") == 0
-								? "critical"
-								: "warning",
+					    .severity = critical ? "critical" : "warning",
 					    .message = message,
 					    .ts_ms = reference_ms(engine) };
 }
@@ -818,7 +820,8 @@ static void raise_seq_rejected(struct engine *engine, struct clocks_source *sour
 		 "%s's lines are refused: seq %" PRIu64 " is more than %" PRIu64
 		 " above its highest, %" PRIu64 " (feed.max_seq_jump); %" PRIu64
 		 " refused so far; a new epoch in its hello restarts its numbering",
-		 subject, seq, (uint64_t)engine->config.feed.max_seq_jump, highest, source->bad_seq);
+		 subject, seq, (uint64_t)engine->config.feed.max_seq_jump, highest,
+		 source->bad_seq);
 	source_notice(engine, source, "seq_rejected", message, &notice);
 	if (notice.ts_ms == INT64_MIN)
 		notice.ts_ms = line_ts_ms;
@@ -1261,7 +1264,8 @@ void engine_parse(struct event_parser *parser, const char *line, size_t len,
 	if (out->event.type == EVENT_CALL_START) { /* the binding's operator hash is the same */
 		struct event *event = &out->event;
 		event->agency_hash = hash_string(event->agency);
-		event->operator_hash = hash_string_pair_after(event->agency_hash, event->operator_id);
+		event->operator_hash =
+			hash_string_pair_after(event->agency_hash, event->operator_id);
 		event->ani_hash = hash_string(event->ani);
 		event->start_hashed = true;
 		out->operator_hash = event->operator_hash;
@@ -1825,7 +1829,8 @@ static void describe_top_holder(const struct engine *engine, const struct engine
 		   binding_top_operator_owner(engine->binding, &top, &count)) {
 		binding_describe_sender(top, holder, sizeof(holder));
 		snprintf(clause, clause_size,
-			 "; most owned by %s (%" PRIu32 " call-takers), whose least evidence go first",
+			 "; most owned by %s (%" PRIu32
+			 " call-takers), whose least evidence go first",
 			 holder, count);
 	}
 }
@@ -1881,8 +1886,9 @@ static void list_limit_counter(struct engine *engine, size_t offset)
 		engine->limit_counters[engine->limit_counter_count++] = (const char *)kept;
 		return;
 	}
-	while (--home > HOME_ENGINE && !(offset >= counter_homes[home].at &&
-					 offset < counter_homes[home].at + counter_homes[home].size))
+	while (--home > HOME_ENGINE &&
+	       !(offset >= counter_homes[home].at &&
+		 offset < counter_homes[home].at + counter_homes[home].size))
 		;
 	engine->limit_counters[engine->limit_counter_count++] =
 		homes[home] + (offset - counter_homes[home].at);
@@ -2117,8 +2123,9 @@ static void apply_connection_limit(struct engine *engine, const struct control *
 			 control->reason);
 		sysalerts_resolve(engine->sysalerts, &notice);
 	} else {
-		snprintf(message, sizeof(message), "no %s (%s) for %" PRIu32 " s; %" PRIu64 " in all",
-			 limit->one, control->key, control->seconds, control->refused);
+		snprintf(message, sizeof(message),
+			 "no %s (%s) for %" PRIu32 " s; %" PRIu64 " in all", limit->one,
+			 control->key, control->seconds, control->refused);
 		sysalerts_resolve(engine->sysalerts, &notice);
 	}
 }
