@@ -15,8 +15,9 @@
  * fdatasync is gated here (store_hooks.sync_file): held until the test releases it, or
  * failing. A rotation's snapshot: written to its *.tmp by the child, renamed into place by the
  * sync thread only after the rotation's sync returned 0 (its rename and directory fsync made
- * to fail or held through this executable's renameat and fsync; kill -9 images recovered). malloc is wrapped (-Wl,--wrap=malloc) to fail once at a size the test names: an
- * alert with no memory to wait for its fsync.
+ * to fail or held through this executable's renameat and fsync; kill -9 images recovered).
+ * malloc is wrapped (-Wl,--wrap=malloc) to fail once at a size the test names: an alert with no
+ * memory to wait for its fsync.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -1172,7 +1173,8 @@ static void test_alert_fsync_runs_beside_the_running_one(void **state)
 	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON)); /* record second + 1 */
 	run_once(f); /* written: its fsync starts while sync 1 is held */
 	assert_true(gate_started_within(2, 5000));
-	gate_wait(&gate.returned, 1); /* sync 2 returned (sync 1 held): nothing released before sync 1 */
+	/* sync 2 returned (sync 1 held): nothing released before sync 1 */
+	gate_wait(&gate.returned, 1);
 	for (int i = 0; i < 20; i++) {
 		usleep(1000);
 		run_once(f);
@@ -1237,7 +1239,8 @@ static uint64_t publication_queued_behind_sync_3(struct fixture *f, int sync_3_e
 	append_line(f, 2);
 	run_once(f); /* written; its sync next */
 	gate_set(false, 0);
-	RUN_UNTIL(f, f->acked == first + 1); /* the rotation's sync returned 0: publication handed */
+	/* the rotation's sync returned 0: publication handed */
+	RUN_UNTIL(f, f->acked == first + 1);
 	assert_true(gate_started_within(3, 5000));
 	assert_int_equal(disk->renames, 0); /* queued behind sync 3 */
 	return first;
@@ -1549,7 +1552,8 @@ static void test_read_less_near_the_rotation(void **state)
 
 		append_line(f, n);
 		run_once(f);
-		if (store_stats(f->store)->rotations != rotations || store_snapshot_running(f->store))
+		if (store_stats(f->store)->rotations != rotations ||
+		    store_snapshot_running(f->store))
 			break;
 		assert_int_equal(store_read_less(f->store),
 				 journal->bytes_written + 8192 >= 65536);
@@ -1888,8 +1892,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_failed_fsync_beside_fails_both, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_fsync_after_a_failed_one, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_fsync_after_a_failed_one_before_the_loop_hears,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_no_fsync_after_a_failed_one_before_the_loop_hears, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_fsync_degrades, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_while_degraded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_write_degrades_and_cuts_back, setup,

@@ -685,7 +685,8 @@ static void on_commit_event(evutil_socket_t fd, short what, void *ctx)
 	struct store *store = ctx;
 
 	if (store->turn_sources >= 2 && !store->batch_has_alert && store->state == STORE_NORMAL &&
-	    journal_batch_bytes(store->journal) > 0 && !evtimer_pending(store->commit_timer, NULL) &&
+	    journal_batch_bytes(store->journal) > 0 &&
+	    !evtimer_pending(store->commit_timer, NULL) &&
 	    evtimer_add(store->commit_timer, &next_turn) == 0) {
 		store->stats.commits_put_off++;
 		return;
