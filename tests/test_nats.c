@@ -504,17 +504,34 @@ static jsCtx *connect_client(void)
 	return world.js;
 }
 
-/* Nothing pending and nothing unacknowledged on a consumer. */
-static bool consumer_done(jsCtx *js, const char *name)
+/* Nothing pending and nothing unacknowledged on a consumer; what it holds said in text (for a
+ * failure's message). */
+static bool consumer_state(jsCtx *js, const char *name, char *text, size_t size)
 {
 	jsConsumerInfo *info = NULL;
 	jsErrCode jerr = 0;
+	natsStatus status = js_GetConsumerInfo(&info, js, "CADMON_EVENTS", name, NULL, &jerr);
 
-	if (js_GetConsumerInfo(&info, js, "CADMON_EVENTS", name, NULL, &jerr) != NATS_OK)
+	if (status != NATS_OK) {
+		snprintf(text, size, "consumer %s: no info (%s, JetStream error %d)", name,
+			 natsStatus_GetText(status), (int)jerr);
 		return false;
+	}
+	snprintf(text, size,
+		 "consumer %s: %" PRIu64 " pending, %" PRId64 " unacknowledged, %" PRId64
+		 " redelivered, delivered to stream sequence %" PRIu64 ", acknowledged to %" PRIu64,
+		 name, info->NumPending, info->NumAckPending, info->NumRedelivered,
+		 info->Delivered.Stream, info->AckFloor.Stream);
 	bool done = info->NumPending == 0 && info->NumAckPending == 0;
 	jsConsumerInfo_Destroy(info);
 	return done;
+}
+
+static bool consumer_done(jsCtx *js, const char *name)
+{
+	char text[256];
+
+	return consumer_state(js, name, text, sizeof text);
 }
 
 /* The reference: one cadmond, the four CADs on four TCP connections (hello each), the lines
@@ -610,8 +627,12 @@ static void test_cluster_kill_restart(void **state)
 	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
 	while (!(consumer_done(js, "x") && consumer_done(js, "y")) && harness_now_ms() < until)
 		usleep(100 * 1000);
-	assert_true(consumer_done(js, "x"));
-	assert_true(consumer_done(js, "y"));
+	char x_state[256], y_state[256];
+	bool x_done = consumer_state(js, "x", x_state, sizeof x_state);
+	bool y_done = consumer_state(js, "y", y_state, sizeof y_state);
+	if (!x_done || !y_done)
+		fail_msg("not every message taken %d ms after x's restart: %s; %s",
+			 SETTLE_TIMEOUT_MS, x_state, y_state);
 
 	run_reference(reference, &reference_events);
 	assert_true(reference->count > 20);
