@@ -352,6 +352,11 @@ static enum mapping_status take_text(const struct mapping *mapping, const struct
 			max);
 		return MAPPING_REJECT_FIELD_TOO_LONG;
 	}
+	/* Copied as a C string, a NUL would cut the value short: "J\0A" and "J\0B" one call. */
+	if (memchr(value->text, '\0', value->len)) {
+		explain(why, why_size, "\"%s\" holds a NUL", part_label(mapping, part));
+		return MAPPING_REJECT_BAD_VALUE;
+	}
 	memcpy(out, value->text, value->len);
 	out[value->len] = '\0';
 	return MAPPING_EVENTS;
