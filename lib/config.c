@@ -1282,9 +1282,8 @@ static bool url_authority_ok(const char *authority, size_t len)
 			return false;
 		port = colon ? colon + 1 : NULL;
 	}
-	return !port ||
-	       (decimal_to_uint32(port, (size_t)(end - port), &number) && number >= 1 &&
-		number <= 65535);
+	return !port || (decimal_to_uint32(port, (size_t)(end - port), &number) && number >= 1 &&
+			 number <= 65535);
 }
 
 /* http://host[:port][/path]: plain HTTP only (TLS is not supported yet). */
@@ -1307,8 +1306,8 @@ static bool parse_url(struct loader *loader, const struct path *path, const stru
 	}
 	authority = text + strlen(scheme);
 	slash = memchr(authority, '/', len - strlen(scheme));
-	if (!url_authority_ok(authority, slash ? (size_t)(slash - authority)
-					       : len - strlen(scheme))) {
+	if (!url_authority_ok(authority,
+			      slash ? (size_t)(slash - authority) : len - strlen(scheme))) {
 		report(loader, current_mark(loader), path,
 		       "must be http://host[:port][/path]: a host, and a port from 1 to 65535 "
 		       "(no user@, no ? or # before the path)");

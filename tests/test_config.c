@@ -457,7 +457,7 @@ static void test_rule_number_bounds(void **state)
 }
 
 #define URL_ERROR(line, column, index)                                                             \
-	"cadmon.yaml:" #line ":" #column ": receivers[" #index "].url: must be "                  \
+	"cadmon.yaml:" #line ":" #column ": receivers[" #index "].url: must be "                   \
 	"http://host[:port][/path]: a host, and a port from 1 to 65535 (no user@, no ? or # "      \
 	"before the path)"
 

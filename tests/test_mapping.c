@@ -198,10 +198,12 @@ static void test_nul_in_field_rejected(void **state)
 			 MAPPING_REJECT_BAD_VALUE);
 	assert_string_equal(why, "\"Agency\" holds a NUL");
 	assert_string_equal(emitted.text, "");
-	assert_line(json, "{\"id\":\"J\\u0000A\",\"op\":\"o1\",\"a\":1795939200000,"
+	assert_line(json,
+		    "{\"id\":\"J\\u0000A\",\"op\":\"o1\",\"a\":1795939200000,"
 		    "\"r\":1795939203000}",
 		    MAPPING_REJECT_BAD_VALUE, "\"id\" holds a NUL", "");
-	assert_line(json, "{\"id\":\"J\",\"op\":\"o\\u00003\",\"a\":1795939200000,"
+	assert_line(json,
+		    "{\"id\":\"J\",\"op\":\"o\\u00003\",\"a\":1795939200000,"
 		    "\"r\":1795939203000}",
 		    MAPPING_REJECT_BAD_VALUE, "\"op\" holds a NUL", "");
 	mapping_free(json);
