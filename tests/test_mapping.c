@@ -309,6 +309,13 @@ static void test_json_records(void **state)
 		    MAPPING_REJECT_BAD_TIMESTAMP,
 		    "\"times.answered\": not a time in the format \"epoch_ms\": \"soon\"", "");
 	assert_line(mapping, "   ", MAPPING_REJECT_INVALID_JSON, "not one JSON object", "");
+	/* strict as a feed line: an unpaired surrogate (json-c alone made it U+FFFD), a comment */
+	assert_line(mapping,
+		    "{\"id\":\"\\ud800\",\"agent\":{\"id\":\"op-1\"},"
+		    "\"times\":{\"answered\":1795939200000,\"released\":1795939203000}}",
+		    MAPPING_REJECT_INVALID_JSON, "not one JSON object", "");
+	assert_line(mapping, "{\"id\":\"j1\"/* x */}", MAPPING_REJECT_INVALID_JSON,
+		    "not one JSON object", "");
 	mapping_free(mapping);
 }
 
