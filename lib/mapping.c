@@ -358,6 +358,11 @@ static enum mapping_status take_text(const struct mapping *mapping, const struct
 		explain(why, why_size, "\"%s\" holds a NUL", part_label(mapping, part));
 		return MAPPING_REJECT_BAD_VALUE;
 	}
+	/* here, not by the engine line by line: a record is taken whole or not at all */
+	if (!json_scan_utf8_valid(value->text, value->len)) {
+		explain(why, why_size, "\"%s\" is not UTF-8", part_label(mapping, part));
+		return MAPPING_REJECT_BAD_VALUE;
+	}
 	memcpy(out, value->text, value->len);
 	out[value->len] = '\0';
 	return MAPPING_EVENTS;

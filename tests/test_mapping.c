@@ -176,7 +176,8 @@ static void test_bad_header(void **state)
 }
 
 /* A NUL inside a field rejects the record (bad_value): copied as a C string it would cut the
- * value short, making calls "J\0A" and "J\0B" one call "J" and "AG\0X" another call-taker. */
+ * value short, making calls "J\0A" and "J\0B" one call "J" and "AG\0X" another call-taker.
+ * So does a field that is not UTF-8. */
 static void test_nul_in_field_rejected(void **state)
 {
 	static const char row[] =
@@ -198,6 +199,9 @@ static void test_nul_in_field_rejected(void **state)
 			 MAPPING_REJECT_BAD_VALUE);
 	assert_string_equal(why, "\"Agency\" holds a NUL");
 	assert_string_equal(emitted.text, "");
+	/* not UTF-8: the whole record, where the engine refused its call_start alone */
+	assert_line(csv, "C1,KC\xffPD,P,AG,1,11/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,",
+		    MAPPING_REJECT_BAD_VALUE, "\"Agency\" is not UTF-8", "");
 	assert_line(json,
 		    "{\"id\":\"J\\u0000A\",\"op\":\"o1\",\"a\":1795939200000,"
 		    "\"r\":1795939203000}",
