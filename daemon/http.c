@@ -798,6 +798,16 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 	}
 	if (!http_authorize(server, request, path))
 		return;
+	if (server->view.log_event && strcmp(path, "/LogEvents") == 0) {
+		http_post_log_event(server, request);
+		return;
+	}
+	/* libevent reads up to i3.max_body_bytes when larger: only a log event may use it */
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(request)) >
+	    server->settings.max_body_bytes) {
+		http_error(server, request, 413, "the request body is over http.max_body_bytes");
+		return;
+	}
 	if (http_ack_path(path, alert_id)) {
 		if (method == EVHTTP_REQ_POST)
 			http_post_ack(server, request, alert_id);
@@ -805,17 +815,8 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 			http_wrong_method(server, request, "POST");
 		return;
 	}
-	if (server->view.log_event && strcmp(path, "/LogEvents") == 0) {
-		http_post_log_event(server, request);
-		return;
-	}
 	if (server->view.log_event && strcmp(path, "/Versions") == 0) {
 		http_get_versions(server, request);
-		return;
-	}
-	if (evbuffer_get_length(evhttp_request_get_input_buffer(request)) >
-	    server->settings.max_body_bytes) {
-		http_error(server, request, 413, "the request body is over http.max_body_bytes");
 		return;
 	}
 	if (server->view.streams && strcmp(path, "/api/stream") == 0) {

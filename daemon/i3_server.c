@@ -143,6 +143,19 @@ static bool i3_key_load(struct i3_key *key, const struct config_i3_key *config, 
 	return false;
 }
 
+bool i3_server_check_keys(const struct config *config, char *why, size_t why_size)
+{
+	for (size_t i = 0; i < config->i3.public_key_count; i++) {
+		struct i3_key key = { .key = NULL };
+		bool ok = i3_key_load(&key, &config->i3.public_keys[i], why, why_size);
+
+		EVP_PKEY_free(key.key);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 static const struct i3_key *i3_key_find(const struct i3_server *server, const char *kid)
 {
 	for (size_t i = 0; i < server->key_count; i++)

@@ -68,6 +68,9 @@ struct i3_server;
 struct i3_server *i3_server_new(struct engine *engine, const struct config *config,
 				const struct feed_journal *journal, char *why, size_t why_size);
 
+/** cadmond -n: every key of i3.public_keys reads as i3_server_new reads it; false with why. */
+bool i3_server_check_keys(const struct config *config, char *why, size_t why_size);
+
 /**
  * Stopping: answer every waiting request 503 (its lines are journaled and processed; the
  * element sends it again and the resend is recognized as a duplicate). Before the HTTP server

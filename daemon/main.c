@@ -9,8 +9,10 @@
 #include "cadmon-version.h"
 #include "cadmond.h"
 #include "config.h"
+#include "i3_server.h"
 #include "log.h"
 #include "mapping.h"
+#include "receivers.h"
 #include "tls.h"
 #include "zonefile.h"
 
@@ -159,6 +161,20 @@ static int check_feed_mapping_zone(const struct config *config)
 	return 0;
 }
 
+/* -n: the files the start reads besides the tls ones and the zones (i3.public_keys, the
+ * receivers' hmac_secret_file) must read as they would at start. 0, or -1 printed. */
+static int check_key_files(const struct config *config)
+{
+	char why[1024];
+
+	if ((config->i3.enabled && !i3_server_check_keys(config, why, sizeof why)) ||
+	    receivers_check_secrets(config, why, sizeof why) < 0) {
+		fprintf(stderr, "%s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
 /* -d: the effective configuration on stdout, or the errors on stderr. */
 static int dump_config(const struct options *options)
 {
@@ -248,7 +264,8 @@ int main(int argc, char **argv)
 	if (load_config(&options, &config, &tokens) < 0)
 		return CADMOND_EXIT_CONFIG;
 	if (options.check_only) {
-		status = check_tls_files(&config) < 0 || check_feed_mapping_zone(&config) < 0
+		status = check_tls_files(&config) < 0 || check_feed_mapping_zone(&config) < 0 ||
+					 check_key_files(&config) < 0
 				 ? CADMOND_EXIT_CONFIG
 				 : CADMOND_EXIT_OK;
 		if (status == CADMOND_EXIT_OK)

@@ -372,12 +372,37 @@ static struct evdns_base *dns_for(struct receivers *receivers, const char *host)
 	return receivers->dns;
 }
 
+/* config's hmac_secret_file (if any) into secret (WEBHOOK_SECRET_MAX bytes). 0, or -1 with why. */
+static int read_secret(const struct config_receiver *config, char *secret, size_t *len, char *why,
+		       size_t why_size)
+{
+	int rc;
+
+	*len = 0;
+	if (!config->hmac_secret_file[0] ||
+	    (rc = webhook_read_secret(config->hmac_secret_file, secret, len)) == 0)
+		return 0;
+	snprintf(why, why_size, "receiver %s: cannot read hmac_secret_file %s: %s", config->name,
+		 config->hmac_secret_file, rc == -EINVAL ? "empty" : strerror(-rc));
+	return -1;
+}
+
+int receivers_check_secrets(const struct config *config, char *why, size_t why_size)
+{
+	static char secret[WEBHOOK_SECRET_MAX + 1];
+	size_t len;
+
+	for (size_t i = 0; i < config->receiver_count; i++)
+		if (read_secret(&config->receivers[i], secret, &len, why, why_size) < 0)
+			return -1;
+	return 0;
+}
+
 static int receiver_init(struct receivers *receivers, struct receiver *receiver,
 			 const struct config_receiver *config, size_t index,
 			 uint32_t rate_limit_seconds, char *why, size_t why_size)
 {
 	char label[LOG_LIMIT_LABEL_MAX];
-	int rc;
 
 	receiver->receivers = receivers;
 	receiver->config = *config;
@@ -388,14 +413,8 @@ static int receiver_init(struct receivers *receivers, struct receiver *receiver,
 			 config->url);
 		return -1;
 	}
-	if (config->hmac_secret_file[0] &&
-	    (rc = webhook_read_secret(config->hmac_secret_file, receiver->secret,
-				      &receiver->secret_len)) < 0) {
-		snprintf(why, why_size, "receiver %s: cannot read hmac_secret_file %s: %s",
-			 config->name, config->hmac_secret_file,
-			 rc == -EINVAL ? "empty" : strerror(-rc));
+	if (read_secret(config, receiver->secret, &receiver->secret_len, why, why_size) < 0)
 		return -1;
-	}
 	snprintf(label, sizeof(label), "receiver %s", config->name);
 	log_limit_init(&receiver->failure_log, rate_limit_seconds, label);
 	log_limit_init(&receiver->drop_log, rate_limit_seconds, label);

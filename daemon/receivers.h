@@ -51,6 +51,10 @@ struct receivers *receivers_new(struct event_base *base, const struct config *co
 				const struct receivers_hooks *hooks, char *why, size_t why_size);
 void receivers_free(struct receivers *receivers);
 
+/** cadmond -n: every receiver's hmac_secret_file reads as receivers_new reads it. 0, or -1
+ * with why. */
+int receivers_check_secrets(const struct config *config, char *why, size_t why_size);
+
 /** A durable notice line (no newline) for every receiver. */
 void receivers_deliver(struct receivers *receivers, const char *json, size_t len);
 

@@ -1259,6 +1259,33 @@ static bool is_url_char(char c)
 	return c > 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+/* The host[:port] of an http:// URL (authority, len bytes) as receivers.c connects to it: a host
+ * ([ipv6] in brackets), then an optional port from 1 to 65535; no user@, "?" or "#". */
+static bool url_authority_ok(const char *authority, size_t len)
+{
+	const char *port = NULL, *end = authority + len;
+	uint32_t number;
+
+	if (memchr(authority, '@', len) || memchr(authority, '?', len) ||
+	    memchr(authority, '#', len))
+		return false;
+	if (len > 0 && authority[0] == '[') {
+		const char *close = memchr(authority, ']', len);
+
+		if (!close || close == authority + 1 || (close + 1 < end && close[1] != ':'))
+			return false;
+		port = close + 1 < end ? close + 2 : NULL;
+	} else {
+		const char *colon = last_colon(authority, len);
+
+		if ((colon ? colon : end) == authority)
+			return false;
+		port = colon ? colon + 1 : NULL;
+	}
+	return !port || (decimal_to_uint32(port, (size_t)(end - port), &number) && number >= 1 &&
+			 number <= 65535);
+}
+
 /* http://host[:port][/path]: plain HTTP only (TLS is not supported yet). */
 static bool parse_url(struct loader *loader, const struct path *path, const struct key *key,
 		      void *field)
@@ -1266,6 +1293,7 @@ static bool parse_url(struct loader *loader, const struct path *path, const stru
 	static const char scheme[] = "http://";
 	const char *text = is_scalar(loader) ? scalar_text(loader) : "";
 	size_t len = is_scalar(loader) ? scalar_len(loader) : 0;
+	const char *authority, *slash;
 
 	(void)key;
 	if (len <= strlen(scheme) || len >= CONFIG_URL_MAX ||
@@ -1274,6 +1302,15 @@ static bool parse_url(struct loader *loader, const struct path *path, const stru
 		report(loader, current_mark(loader), path,
 		       "must be an http:// URL of at most %d bytes (https is not supported yet)",
 		       CONFIG_URL_MAX - 1);
+		return skip_node(loader);
+	}
+	authority = text + strlen(scheme);
+	slash = memchr(authority, '/', len - strlen(scheme));
+	if (!url_authority_ok(authority,
+			      slash ? (size_t)(slash - authority) : len - strlen(scheme))) {
+		report(loader, current_mark(loader), path,
+		       "must be http://host[:port][/path]: a host, and a port from 1 to 65535 "
+		       "(no user@, no ? or # before the path)");
 		return skip_node(loader);
 	}
 	memcpy(field, text, len + 1);

@@ -14,6 +14,7 @@
 #include "csv.h"
 #include "event.h"
 #include "json_out.h"
+#include "json_scan.h"
 #include "timestamp.h"
 
 #define SHOWN_MAX 64   /* bytes of a bad value quoted in a reject detail */
@@ -352,6 +353,16 @@ static enum mapping_status take_text(const struct mapping *mapping, const struct
 			max);
 		return MAPPING_REJECT_FIELD_TOO_LONG;
 	}
+	/* Copied as a C string, a NUL would cut the value short: "J\0A" and "J\0B" one call. */
+	if (memchr(value->text, '\0', value->len)) {
+		explain(why, why_size, "\"%s\" holds a NUL", part_label(mapping, part));
+		return MAPPING_REJECT_BAD_VALUE;
+	}
+	/* here, not by the engine line by line: a record is taken whole or not at all */
+	if (!json_scan_utf8_valid(value->text, value->len)) {
+		explain(why, why_size, "\"%s\" is not UTF-8", part_label(mapping, part));
+		return MAPPING_REJECT_BAD_VALUE;
+	}
 	memcpy(out, value->text, value->len);
 	out[value->len] = '\0';
 	return MAPPING_EVENTS;
@@ -651,6 +662,18 @@ static bool json_part(struct json_object *record, const char *path, struct part_
 	return false;
 }
 
+/* One JSON object read as strictly as a feed line (RFC 8259, no unpaired \u surrogates: json-c
+ * alone takes "\ud800" and "\udc00" both as U+FFFD, one id). Invalid UTF-8 is left to the
+ * engine (invalid_utf8), as in a CSV record. */
+static bool strict_json_object(const char *text, size_t len)
+{
+	const char *message;
+	size_t offset;
+	enum json_scan_result result = json_scan_object(text, len, NULL, 0, &message, &offset);
+
+	return result == JSON_SCAN_OBJECT || result == JSON_SCAN_UTF8;
+}
+
 static enum mapping_status json_record(struct mapping *mapping, const char *text, size_t len,
 				       mapping_emit_fn *emit, void *ctx, char *why, size_t why_size)
 {
@@ -661,7 +684,9 @@ static enum mapping_status json_record(struct mapping *mapping, const char *text
 	enum mapping_status status = MAPPING_EVENTS;
 
 	json_tokener_reset(mapping->tokener);
-	record = json_tokener_parse_ex(mapping->tokener, text, (int)len);
+	record = strict_json_object(text, len)
+			 ? json_tokener_parse_ex(mapping->tokener, text, (int)len)
+			 : NULL;
 	if (!record || json_tokener_get_error(mapping->tokener) != json_tokener_success ||
 	    json_tokener_get_parse_end(mapping->tokener) != len ||
 	    !json_object_is_type(record, json_type_object)) {

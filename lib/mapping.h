@@ -33,7 +33,7 @@ enum mapping_status {
 	MAPPING_REJECT_BAD_HEADER,	/* csv: the header lacks a column the mapping names */
 	MAPPING_REJECT_MISSING_FIELD,	/* a required field is absent or empty */
 	MAPPING_REJECT_BAD_TIMESTAMP,	/* not in time_format, or not a real date */
-	MAPPING_REJECT_BAD_VALUE,	/* released before answered */
+	MAPPING_REJECT_BAD_VALUE,	/* released before answered, a NUL in a field */
 	MAPPING_REJECT_FIELD_TOO_LONG,	/* an identifier over 64 bytes, an ani over 32 */
 	MAPPING_REJECT_RECORD_TOO_LONG, /* a record over its byte limit (lines joined by quotes) */
 	MAPPING_STATUS_COUNT,

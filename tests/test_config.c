@@ -456,6 +456,11 @@ static void test_rule_number_bounds(void **state)
 		      "greater than 0");
 }
 
+#define URL_ERROR(line, column, index)                                                             \
+	"cadmon.yaml:" #line ":" #column ": receivers[" #index "].url: must be "                   \
+	"http://host[:port][/path]: a host, and a port from 1 to 65535 (no user@, no ? or # "      \
+	"before the path)"
+
 /* receivers: none by default; each with its defaults; the errors located. */
 static char *assert_dump_round_trips(const struct config *config);
 static void test_receivers(void **state)
@@ -511,6 +516,20 @@ static void test_receivers(void **state)
 		"cadmon.yaml:6:5: receivers[2].name: required key missing",
 		"cadmon.yaml:6:5: receivers[2].url: required key missing");
 	EXPECT_ERRORS("receivers: 3\n", "cadmon.yaml:1:12: receivers: must be a sequence");
+	/* what receivers.c could not connect to is refused here, so -n says it (it said OK) */
+	EXPECT_ERRORS("receivers:\n"
+		      "  - {name: a, type: webhook, url: \"http://127.0.0.1:99999/x\"}\n"
+		      "  - {name: b, type: webhook, url: \"http://:80/\"}\n"
+		      "  - {name: c, type: webhook, url: \"http://u:p@127.0.0.1:9/\"}\n"
+		      "  - {name: d, type: webhook, url: \"http://127.0.0.1:9?x=1\"}\n"
+		      "  - {name: e, type: webhook, url: \"http://[::1]x/\"}\n",
+		      URL_ERROR(2, 35, 0), URL_ERROR(3, 35, 1), URL_ERROR(4, 35, 2),
+		      URL_ERROR(5, 35, 3), URL_ERROR(6, 35, 4));
+	config = parse_ok("receivers:\n"
+			  "  - {name: a, type: webhook, url: \"http://[::1]:8080/x?y=1\"}\n"
+			  "  - {name: b, type: alertmanager, url: \"http://am.example\"}\n");
+	assert_string_equal(config.receivers[0].url, "http://[::1]:8080/x?y=1");
+	assert_string_equal(config.receivers[1].url, "http://am.example");
 }
 
 /* mappings: none by default; each key's default, every key given, the dump, the diff, and

@@ -236,6 +236,47 @@ static void test_check_feed_mapping_zone(void **state)
 	harness_result_free(&result);
 }
 
+/* -n reads the files a start reads: i3.public_keys and each receiver's hmac_secret_file (it said
+ * "configuration OK" to a missing key and an empty secret, which the start then refused). */
+static void test_check_key_files(void **state)
+{
+	struct daemon_fixture *f = *state;
+	const char *path = f->harness.config_path;
+	const char *args[] = { "-n", "-c", path, NULL };
+	char secret[PATH_MAX], text[PATH_MAX + 256], expected[PATH_MAX + 128];
+	struct harness_result result;
+
+	assert_int_equal(harness_temp_file("config", f->harness.config_path), 0);
+	assert_int_equal(harness_write_file(path, "i3:\n"
+						  "  enabled: true\n"
+						  "  public_keys:\n"
+						  "    - {kid: k1, file: /nonexistent/k1.pem}\n"),
+			 0);
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_string_equal(result.out, "");
+	assert_string_equal(result.err,
+			    "i3.public_keys k1: /nonexistent/k1.pem: No such file or directory\n");
+	assert_int_equal(result.status, 1);
+	harness_result_free(&result);
+
+	assert_int_equal(harness_temp_file("secret", secret), 0);
+	assert_int_equal(harness_write_file(secret, ""), 0);
+	snprintf(text, sizeof text,
+		 "receivers:\n"
+		 "  - {name: h, type: webhook, url: \"http://127.0.0.1:9/\",\n"
+		 "     hmac_secret_file: %s}\n",
+		 secret);
+	assert_int_equal(harness_write_file(path, text), 0);
+	snprintf(expected, sizeof expected, "receiver h: cannot read hmac_secret_file %s: empty\n",
+		 secret);
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_string_equal(result.out, "");
+	assert_string_equal(result.err, expected);
+	assert_int_equal(result.status, 1);
+	harness_result_free(&result);
+	unlink(secret);
+}
+
 static void test_bad_config_at_start_exits_1(void **state)
 {
 	struct daemon_fixture *f = *state;
@@ -1520,6 +1561,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_feed_mapping_streams_cdr_rows,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_check_feed_mapping_zone, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_check_key_files, daemon_fixture_setup,
 						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_mapping_listens_beside_the_feed_port,
 						daemon_fixture_setup, daemon_fixture_teardown),

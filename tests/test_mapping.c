@@ -175,6 +175,45 @@ static void test_bad_header(void **state)
 	mapping_free(mapping);
 }
 
+/* A NUL inside a field rejects the record (bad_value): copied as a C string it would cut the
+ * value short, making calls "J\0A" and "J\0B" one call "J" and "AG\0X" another call-taker.
+ * So does a field that is not UTF-8. */
+static void test_nul_in_field_rejected(void **state)
+{
+	static const char row[] =
+		"C1,KC\0PD,P,AG,1,11/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,";
+	struct mapping *csv = mapping_from(CDR_YAML, NULL);
+	struct mapping *json = mapping_from("mappings:\n"
+					    "  - name: js\n"
+					    "    format: json\n"
+					    "    fields: {call_id: id, operator: op,"
+					    " answer_time: a, release_time: r}\n"
+					    "    time_format: epoch_ms\n",
+					    NULL);
+	struct emitted emitted = { .text = "" };
+	char why[256];
+
+	(void)state;
+	assert_line(csv, CDR_HEADER, MAPPING_SKIPPED, "", "");
+	assert_int_equal(mapping_line(csv, row, sizeof row - 1, collect, &emitted, why, sizeof why),
+			 MAPPING_REJECT_BAD_VALUE);
+	assert_string_equal(why, "\"Agency\" holds a NUL");
+	assert_string_equal(emitted.text, "");
+	/* not UTF-8: the whole record, where the engine refused its call_start alone */
+	assert_line(csv, "C1,KC\xffPD,P,AG,1,11/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,",
+		    MAPPING_REJECT_BAD_VALUE, "\"Agency\" is not UTF-8", "");
+	assert_line(json,
+		    "{\"id\":\"J\\u0000A\",\"op\":\"o1\",\"a\":1795939200000,"
+		    "\"r\":1795939203000}",
+		    MAPPING_REJECT_BAD_VALUE, "\"id\" holds a NUL", "");
+	assert_line(json,
+		    "{\"id\":\"J\",\"op\":\"o\\u00003\",\"a\":1795939200000,"
+		    "\"r\":1795939203000}",
+		    MAPPING_REJECT_BAD_VALUE, "\"op\" holds a NUL", "");
+	mapping_free(json);
+	mapping_free(csv);
+}
+
 /* A quoted field over two lines is one record; an open quote at the end of the input is
  * rejected; a record over the byte limit is rejected once, at its end. */
 static void test_multiline_records(void **state)
@@ -274,6 +313,13 @@ static void test_json_records(void **state)
 		    MAPPING_REJECT_BAD_TIMESTAMP,
 		    "\"times.answered\": not a time in the format \"epoch_ms\": \"soon\"", "");
 	assert_line(mapping, "   ", MAPPING_REJECT_INVALID_JSON, "not one JSON object", "");
+	/* strict as a feed line: an unpaired surrogate (json-c alone made it U+FFFD), a comment */
+	assert_line(mapping,
+		    "{\"id\":\"\\ud800\",\"agent\":{\"id\":\"op-1\"},"
+		    "\"times\":{\"answered\":1795939200000,\"released\":1795939203000}}",
+		    MAPPING_REJECT_INVALID_JSON, "not one JSON object", "");
+	assert_line(mapping, "{\"id\":\"j1\"/* x */}", MAPPING_REJECT_INVALID_JSON,
+		    "not one JSON object", "");
 	mapping_free(mapping);
 }
 
@@ -414,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_multiline_records),
 		cmocka_unit_test(test_csv_without_header),
 		cmocka_unit_test(test_json_records),
+		cmocka_unit_test(test_nul_in_field_rejected),
 		cmocka_unit_test(test_unanswered_records_skipped),
 		cmocka_unit_test(test_iso8601_and_zone),
 		cmocka_unit_test(test_time_formats_checked),
