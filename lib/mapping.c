@@ -664,7 +664,7 @@ static bool json_part(struct json_object *record, const char *path, struct part_
 
 /* One JSON object read as strictly as a feed line (RFC 8259, no unpaired \u surrogates: json-c
  * alone takes "\ud800" and "\udc00" both as U+FFFD, one id). Invalid UTF-8 is left to the
- * engine (invalid_utf8), as in a CSV record. */
+ * field's check (take_text: bad_value), as in a CSV record. */
 static bool strict_json_object(const char *text, size_t len)
 {
 	const char *message;
