@@ -38,7 +38,6 @@ struct mapping {
 	char *pending;          /* a CSV record whose quotes are still open, lines joined by "\n" */
 	size_t pending_len;
 	bool pending_active;
-	bool record_too_long;   /* the pending record outgrew max_record_bytes: skip to its end */
 	char *scratch;          /* csv_split's unquoted fields */
 	bool header_read;       /* csv with header: the input's header was seen */
 	char header_problem[160]; /* why the header could not be used; "" when it could */
@@ -745,11 +744,11 @@ static enum mapping_status csv_line(struct mapping *mapping, const char *line, s
 		return MAPPING_SKIPPED;
 	if (!mapping->pending_active && !csv_record_open(line, len))
 		return csv_record(mapping, line, len, emit, ctx, why, why_size);
-	if (mapping->record_too_long || !append_pending(mapping, line, len)) {
-		mapping->record_too_long = true;
-		if (!csv_record_open(line, len)) /* a line closing the quotes ends the record */
-			return MAPPING_SKIPPED;
-		mapping->pending_active = mapping->record_too_long = false;
+	if (!append_pending(mapping, line, len)) {
+		/* Rejected when it passes the limit, with the line that passed it, not at its
+		 * quotes' end: a stray quote must not swallow every later record of a connection
+		 * that stays open. The next line starts a record afresh. */
+		mapping->pending_active = false;
 		mapping->pending_len = 0;
 		explain(why, why_size, "a record longer than %" PRIu32 " bytes",
 			mapping->max_record_bytes);
@@ -784,7 +783,7 @@ enum mapping_status mapping_finish(struct mapping *mapping, char *why, size_t wh
 	bool open = mapping->pending_active;
 
 	why[0] = '\0';
-	mapping->pending_active = mapping->record_too_long = false;
+	mapping->pending_active = false;
 	mapping->pending_len = 0;
 	if (!open)
 		return MAPPING_SKIPPED;
@@ -797,7 +796,7 @@ enum mapping_status mapping_finish(struct mapping *mapping, char *why, size_t wh
 
 void mapping_reset(struct mapping *mapping)
 {
-	mapping->pending_active = mapping->record_too_long = false;
+	mapping->pending_active = false;
 	mapping->pending_len = 0;
 	mapping->header_read = false;
 	mapping->header_problem[0] = '\0';

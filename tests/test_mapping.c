@@ -215,7 +215,8 @@ static void test_nul_in_field_rejected(void **state)
 }
 
 /* A quoted field over two lines is one record; an open quote at the end of the input is
- * rejected; a record over the byte limit is rejected once, at its end. */
+ * rejected; a record over the byte limit is rejected once, with the line that passed it, and
+ * the next line starts a record afresh. */
 static void test_multiline_records(void **state)
 {
 	struct mapping *mapping = mapping_from(CDR_YAML, NULL);
@@ -240,8 +241,7 @@ static void test_multiline_records(void **state)
 	long_line[sizeof long_line - 1] = '\0';
 	assert_line(mapping, "C3,\"", MAPPING_SKIPPED, "", "");
 	assert_line(mapping, long_line, MAPPING_SKIPPED, "", "");
-	assert_line(mapping, long_line, MAPPING_SKIPPED, "", "");
-	assert_line(mapping, "\",x", MAPPING_REJECT_RECORD_TOO_LONG,
+	assert_line(mapping, long_line, MAPPING_REJECT_RECORD_TOO_LONG,
 		    "a record longer than 256 bytes", "");
 	assert_line(
 		mapping, "C4,K,,AG,,11/29/2026 06:03:40 AM,11/29/2026 06:03:42 AM,C,",
@@ -250,6 +250,48 @@ static void test_multiline_records(void **state)
 		"\"operator\":\"AG\",\"agency\":\"K\"}\n"
 		"{\"type\":\"call_end\",\"call_id\":\"C4\",\"ts\":\"2026-11-29T12:03:42.000Z\","
 		"\"released_by\":\"caller\"}\n");
+	mapping_free(mapping);
+}
+
+/* A stray quote on a connection that stays open (a live exporter): the rows after it join its
+ * record until the byte limit, which rejects them once, visibly; the rows after that are read
+ * again (before, every later row was skipped until a line closed the quote, or the input's end:
+ * a day's calls lost with nothing counted). */
+static void test_stray_quote_costs_one_record(void **state)
+{
+	struct mapping *mapping = mapping_from(CDR_YAML, NULL);
+	char row[128];
+	int rejected_at = 0;
+
+	(void)state;
+	assert_line(mapping, CDR_HEADER, MAPPING_SKIPPED, "", "");
+	assert_line(mapping, "C0,\"NOPD,P,AG,,11/29/2026 06:03:40 AM,11/29/2026 06:03:42 AM,A,",
+		    MAPPING_SKIPPED, "", "");
+	for (int i = 1; i <= 4; i++) {
+		char why[256];
+		struct emitted emitted = { .text = "" };
+
+		snprintf(row, sizeof row,
+			 "C%d,NOPD,P,AG,,11/29/2026 06:0%d:40 AM,11/29/2026 06:0%d:42 AM,A,", i, i,
+			 i);
+		enum mapping_status status =
+			mapping_line(mapping, row, strlen(row), collect, &emitted, why, sizeof why);
+		if (status == MAPPING_REJECT_RECORD_TOO_LONG) {
+			assert_string_equal(why, "a record longer than 256 bytes");
+			rejected_at = i;
+		} else {
+			assert_int_equal(status, MAPPING_SKIPPED);
+		}
+		assert_string_equal(emitted.text, "");
+	}
+	/* 63 bytes the first line, 63 each row with its separator: the fourth passes 256 */
+	assert_int_equal(rejected_at, 4);
+	assert_line(mapping, "C5,NOPD,P,AG,,11/29/2026 06:05:40 AM,11/29/2026 06:05:42 AM,A,",
+		    MAPPING_EVENTS, "",
+		    "{\"type\":\"call_start\",\"call_id\":\"C5\",\"ts\":\"2026-11-29T12:05:40.000Z\","
+		    "\"operator\":\"AG\",\"agency\":\"NOPD\",\"position\":\"P\"}\n"
+		    "{\"type\":\"call_end\",\"call_id\":\"C5\",\"ts\":\"2026-11-29T12:05:42.000Z\","
+		    "\"released_by\":\"operator\"}\n");
 	mapping_free(mapping);
 }
 
@@ -458,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_csv_rejects),
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_multiline_records),
+		cmocka_unit_test(test_stray_quote_costs_one_record),
 		cmocka_unit_test(test_csv_without_header),
 		cmocka_unit_test(test_json_records),
 		cmocka_unit_test(test_nul_in_field_rejected),
