@@ -210,6 +210,9 @@
     }
     state.board = board;
     state.appliedSeq = seq || 0;
+    // a board older than the newest notice logged: cadmond numbers from 1 again (a new state
+    // directory), so the activity list takes the new run's notices from here
+    if (state.loggedSeq > state.appliedSeq) state.loggedSeq = state.appliedSeq;
   }
 
   // Apply one notice to the board. Returns true when it is a new firing or escalation.

@@ -12,6 +12,8 @@
 'use strict';
 
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
 const { Cadmond, launchChromium, waitFor, step, runMain, tearDown } = require('./harness');
 
 // At most 2 call-takers: op-9 (shift 2) makes cadmond forget op-8, a "limit" system notice.
@@ -234,6 +236,24 @@ async function main() {
       await limit.locator('.ack-done .ack-by-name', { hasText: 'sup-dana' }).waitFor({ timeout: 3000 });
       // still in the banner: cadmon cannot see well until it is resolved
       assert.equal(await page.locator('#banner .banner-item', { hasText: 'Limit reached' }).count(), 1);
+    });
+
+    await step('cadmond restarts on a new, empty state directory: the page logs the new run\'s notices', async () => {
+      // the page keeps its newest seq from the old run; the new run numbers from 1 again
+      const activityOf = page.locator('#activity li.act-firing', { hasText: 'op-7: 3 of 4 calls premature' });
+      assert.equal(await activityOf.count(), 1);
+      consoleClient.close();
+      consoleClient = null;
+      await cadmond.stop();
+      await page.locator('#connection', { hasText: 'Reconnecting' }).waitFor({ timeout: 5000 });
+      cadmond.stateDir = path.join(cadmond.dir, 'state-new');
+      fs.mkdirSync(cadmond.stateDir);
+      cadmond.seqs = new Map();
+      await cadmond.start();
+      await page.locator('#connection', { hasText: 'Live' }).waitFor({ timeout: 10000 });
+      await cadmond.feed(SHIFT_1);
+      await waitFor('op-7\'s alert of the new run in the activity list', async () => (await activityOf.count()) === 2, 5000);
+      await card(page, SHIFT_1_ALERT_ID).waitFor({ timeout: 2000 });
     });
 
     assert.deepEqual(pageErrors, []);
