@@ -55,7 +55,9 @@ struct http_client {
 	struct evhttp_connection *connection; /* admitted */
 	http_closecb_fn closecb;              /* someone else's (a stream's), run first */
 	void *closecb_ctx;
+	struct event *deadline; /* admitted: its next request whole within http.timeout_seconds */
 	char host[LISTENER_ADDRESS_TEXT_MAX];
+	char peer[LISTENER_ADDRESS_TEXT_MAX];
 };
 
 LIST_HEAD(http_client_list, http_client);
@@ -74,6 +76,7 @@ struct http_server {
 	struct http_view view;
 	struct http_stats stats;
 	struct log_limit error_log; /* requests answered 4xx */
+	struct log_limit deadline_log; /* connections closed at their request's deadline */
 	struct config_listen listen; /* the addresses served, bound[i] for address[i] */
 	struct evhttp_bound_socket *bound[CONFIG_MAX_LISTEN];
 	bool rebinding;              /* a reload's addresses are bound, not yet in use */
@@ -773,6 +776,8 @@ static void http_get_asset(struct http_server *server, struct evhttp_request *re
 	www_reply(request, asset);
 }
 
+static void http_request_arrived(struct http_server *server, struct evhttp_request *request);
+
 static void http_on_request(struct evhttp_request *request, void *ctx)
 {
 	struct http_server *server = ctx;
@@ -784,6 +789,7 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 	struct http_state state;
 	size_t route = 0;
 
+	http_request_arrived(server, request);
 	if (server->tls && !bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(
 				   evhttp_request_get_connection(request)))) {
 		/* evhttp falls back to plain TCP when http_tls_connection failed: serve nothing */
@@ -850,7 +856,58 @@ static void http_on_connection_closed(struct evhttp_connection *connection, void
 	client->server->stats.connections--;
 	if (client->closecb)
 		client->closecb(connection, client->closecb_ctx);
+	if (client->deadline)
+		event_free(client->deadline);
 	free(client);
+}
+
+/*
+ * Each request must arrive whole within http.timeout_seconds of the connection's admission or
+ * of the answer before it: libevent's own timeout (evhttp_set_timeout) is per read, so a
+ * client sending a byte now and then would keep its connection for ever.
+ */
+static void http_arm_deadline(struct http_client *client)
+{
+	const struct timeval timeout = { .tv_sec = client->server->settings.timeout_seconds };
+
+	if (client->deadline)
+		evtimer_add(client->deadline, &timeout);
+}
+
+static void http_on_deadline(evutil_socket_t fd, short what, void *ctx)
+{
+	struct http_client *client = ctx;
+	struct http_server *server = client->server;
+
+	(void)fd;
+	(void)what;
+	log_limited(&server->deadline_log, LOG_WARNING,
+		    "http %s: closing: no complete request within %" PRIu32
+		    " s (http.timeout_seconds)",
+		    client->peer, server->settings.timeout_seconds);
+	evhttp_connection_free(client->connection); /* its closecb frees client */
+}
+
+/* The answer to a request is sent: the next one has its deadline. */
+static void http_on_answered(struct evhttp_request *request, void *ctx)
+{
+	(void)request;
+	http_arm_deadline(ctx);
+}
+
+/* A request arrived whole: no deadline until it is answered. */
+static void http_request_arrived(struct http_server *server, struct evhttp_request *request)
+{
+	struct evhttp_connection *connection = evhttp_request_get_connection(request);
+	struct http_client *client;
+
+	LIST_FOREACH(client, &server->clients, link)
+		if (client->connection == connection) {
+			if (client->deadline)
+				evtimer_del(client->deadline);
+			evhttp_request_set_on_complete_cb(request, http_on_answered, client);
+			return;
+		}
 }
 
 void http_server_set_closecb(struct http_server *server, struct evhttp_connection *connection,
@@ -922,6 +979,7 @@ static void http_admit(struct http_server *server, struct http_client *client)
 	}
 	listener_format_address((struct sockaddr *)&address, address_len, peer, sizeof peer);
 	guard_peer_host(peer, client->host, sizeof client->host);
+	snprintf(client->peer, sizeof client->peer, "%s", peer);
 	refusal = http_admission(server, client->host, why, sizeof why);
 	if (refusal != GUARD_REFUSAL_COUNT) {
 		server->stats.refused++;
@@ -938,6 +996,9 @@ static void http_admit(struct http_server *server, struct http_client *client)
 	server->stats.accepted++;
 	server->stats.connections++;
 	evhttp_connection_set_closecb(connection, http_on_connection_closed, client);
+	/* without memory for it, libevent's per-read timeout alone */
+	client->deadline = evtimer_new(server->base, http_on_deadline, client);
+	http_arm_deadline(client);
 }
 
 /* After evhttp's accepts of this loop iteration: admit each connection it set up. */
@@ -1117,6 +1178,8 @@ struct http_server *http_server_new(struct event_base *base, const struct config
 	evhttp_set_bevcb(server->http, http_make_bufferevent, server);
 	server->view = *view;
 	log_limit_init(&server->error_log, settings->log_interval_seconds, "HTTP requests refused");
+	log_limit_init(&server->deadline_log, settings->log_interval_seconds,
+		       "HTTP connections closed at their deadline");
 	evhttp_set_allowed_methods(server->http, HTTP_METHODS);
 	evhttp_set_gencb(server->http, http_on_request, server);
 	http_server_update(server, settings);
@@ -1148,6 +1211,7 @@ void http_server_update(struct http_server *server, const struct http_settings *
 {
 	server->settings = *settings;
 	server->error_log.interval_seconds = settings->log_interval_seconds;
+	server->deadline_log.interval_seconds = settings->log_interval_seconds;
 	evhttp_set_max_headers_size(server->http, settings->max_header_bytes);
 	evhttp_set_max_body_size(server->http,
 				 settings->max_log_event_bytes > settings->max_body_bytes
@@ -1166,12 +1230,15 @@ void http_server_free(struct http_server *server)
 	if (!server)
 		return;
 	log_limit_flush(&server->error_log);
+	log_limit_flush(&server->deadline_log);
 	http_on_arrivals(-1, 0, server); /* admitted, then freed with the others */
 	evhttp_free(server->http);        /* closes every connection: their closecbs free clients */
 	while (!LIST_EMPTY(&server->clients)) {
 		struct http_client *client = LIST_FIRST(&server->clients);
 
 		LIST_REMOVE(client, link);
+		if (client->deadline)
+			event_free(client->deadline);
 		free(client);
 	}
 	event_free(server->admit_event);

@@ -321,7 +321,7 @@ static void test_bad_acks(void **state)
 
 /* 404 for unknown paths, 405 with Allow for a wrong method, 413 for a body over
  * http.max_body_bytes, 400 for headers over http.max_header_bytes (libevent's own answers),
- * a half-sent request closed after http.timeout_seconds. */
+ * a half-sent request closed after http.timeout_seconds (one sent a line at a time too). */
 static void test_request_errors(void **state)
 {
 	static const struct harness_options options = {
@@ -371,6 +371,20 @@ static void test_request_errors(void **state)
 	assert_true(harness_wait_eof(slow, EXPECT_READ_TIMEOUT_MS));
 	assert_in_range(harness_now_ms() - started, 500, 3000);
 	close(slow);
+
+	/* ... and one that sends a header line every 200 ms, never finishing: the deadline is
+	 * the request's, not each read's */
+	slow = harness_connect(h.http_port);
+	assert_true(slow >= 0);
+	started = harness_now_ms();
+	assert_int_equal(harness_send(slow, "GET /healthz HTTP/1.1\r\n"), 0);
+	bool closed = false;
+	for (int i = 0; i < 25 && !closed; i++)
+		closed = harness_send(slow, "X-Slow: 1\r\n") != 0 || harness_wait_eof(slow, 200);
+	assert_true(closed);
+	assert_in_range(harness_now_ms() - started, 800, 3000);
+	close(slow);
+	expect_log(&h, ": closing: no complete request within 1 s (http.timeout_seconds)\n");
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 }

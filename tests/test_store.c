@@ -6,7 +6,8 @@
  * records while the loop goes on writing; the next fsync covers what was written meanwhile; a
  * failed fsync degrades the store as before (no ack, alerts from memory, back after the retry);
  * store_finish waits for the fsync in flight and releases everything; the alert history while
- * degraded; a partial write (RLIMIT_FSIZE) cut back, and a retry that fails again; a commit
+ * degraded; a partial write (RLIMIT_FSIZE) cut back, and a retry that fails again; the segment
+ * deleted under the store (its fsync's 0 acknowledges nothing; a new segment after); a commit
  * written while an fsync runs is synced next by the thread itself, as soon as that fsync
  * returns, without the loop (a newer commit replacing it while it waits; nothing after a
  * failed fsync, even for a commit before the loop has heard of the failure); one with an
@@ -1415,6 +1416,59 @@ static off_t segment_bytes(struct fixture *f)
 	return bytes;
 }
 
+/* Count the fixture's segment files, deleting them if remove (as `rm` would while the store
+ * writes one). */
+static int segment_files(struct fixture *f, bool remove)
+{
+	char dir[PATH_MAX + 32], file[PATH_MAX + 32 + NAME_MAX + 2];
+	struct dirent *entry;
+	DIR *listing;
+	int count = 0;
+
+	snprintf(dir, sizeof dir, "%s/state/journal", f->path);
+	assert_non_null(listing = opendir(dir));
+	while ((entry = readdir(listing)))
+		if (strstr(entry->d_name, ".seg")) {
+			snprintf(file, sizeof file, "%s/%s", dir, entry->d_name);
+			assert_true(!remove || unlink(file) == 0);
+			count++;
+		}
+	closedir(listing);
+	return count;
+}
+
+/* The segment deleted while the store writes it (by hand, or `rm -rf` of the state directory):
+ * its fdatasync returns 0, but what it covers is gone at the next start, so it acknowledges
+ * nothing: the store is degraded ("No such file or directory"). The retry leaves the nameless
+ * segment for a new one, behind a snapshot of everything, and acknowledges again. */
+static void test_deleted_segment_degrades(void **state)
+{
+	struct fixture *f = *state;
+	const char *reason;
+	char expected[PATH_MAX + 64];
+	uint64_t first;
+
+	first = append_line(f, 1);
+	RUN_UNTIL(f, f->acked == first);
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(segment_files(f, true), 1);
+	append_line(f, 2);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON));
+	RUN_UNTIL(f, f->deliveries == 1); /* its record's fsync returned (or it is degraded) */
+	assert_true(store_degraded(f->store, &reason));
+	snprintf(expected, sizeof expected,
+		 "cannot fsync the journal in %s/state: No such file or directory", f->path);
+	assert_string_equal(reason, expected);
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(f->acked, first);
+
+	RUN_UNTIL(f, !store_degraded(f->store, NULL));
+	assert_int_equal(f->ack_calls, 2);
+	assert_int_equal(f->acked, UINT64_MAX);
+	/* the alert's segment from record 2, the one after the snapshot from record 4 */
+	assert_int_equal(segment_files(f, false), 2);
+}
+
 static void set_file_limit(rlim_t bytes)
 {
 	const struct rlimit limit = { .rlim_cur = bytes, .rlim_max = RLIM_INFINITY };
@@ -1898,6 +1952,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_history_while_degraded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_write_degrades_and_cuts_back, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_segment_degrades, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_drains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_background_snapshot_degrades, setup,
 						teardown),

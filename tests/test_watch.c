@@ -542,6 +542,76 @@ static pid_t serve_script(int listener, const char *text, const char *again, con
 	_exit(0);
 }
 
+/* ---- a refused console ---------------------------------------------------------------------- */
+
+/* A child that plays a cadmond at its alerts.max_subscribers: accepts each connection and closes
+ * it at once, for ms; exits with the number of connections it took (at most 255). */
+static pid_t serve_refusals(int listener, int ms)
+{
+	pid_t pid = fork();
+	unsigned taken = 0;
+
+	if (pid != 0)
+		return pid;
+	fcntl(listener, F_SETFL, O_NONBLOCK);
+	for (int64_t end = harness_now_ms() + ms; harness_now_ms() < end;) {
+		int fd = accept(listener, NULL, NULL);
+
+		if (fd < 0) {
+			usleep(1000);
+			continue;
+		}
+		close(fd);
+		taken++;
+	}
+	_exit(taken > 255 ? 255 : (int)taken);
+}
+
+/* A connection closed before cadmond's hello is a refusal: without --reconnect an error (exit
+ * 1, said on stderr, not a quiet end of the stream); with it, tried again once a second, not
+ * at once (which made thousands of connections a second). */
+static void test_refused_connection(void **state)
+{
+	uint16_t port;
+	int listener = listen_loopback(&port);
+	char address[64], expected[256], out_path[PATH_MAX], err_path[PATH_MAX], *out, *err;
+	(void)state;
+
+	snprintf(address, sizeof(address), "127.0.0.1:%u", port);
+	pid_t server = serve_refusals(listener, 1000);
+	const char *const args[] = { "--lines", "--connect", address, NULL };
+	assert_int_equal(run_watch(args, &out, &err), 1);
+	assert_string_equal(out, "");
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: %s closed the connection before its hello: refused (a connection "
+		 "limit, e.g. alerts.max_subscribers)\n",
+		 address);
+	assert_string_equal(err, expected);
+	free(out);
+	free(err);
+	assert_int_equal(wait_exit(server), 1);
+
+	server = serve_refusals(listener, 1500);
+	assert_int_equal(harness_temp_file("watch-out", out_path), 0);
+	assert_int_equal(harness_temp_file("watch-err", err_path), 0);
+	const char *const again[] = { "--lines", "--reconnect", "--connect", address, NULL };
+	pid_t watch = spawn_watch(again, out_path, err_path);
+	int taken = wait_exit(server);
+	kill(watch, SIGTERM);
+	wait_exit(watch);
+	assert_in_range(taken, 1, 3); /* at 0, 1 and perhaps 2 s of 1.5 */
+	err = read_file(err_path);
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: %s closed the connection before its hello: refused (a connection "
+		 "limit, e.g. alerts.max_subscribers); trying again every 1 s\n",
+		 address);
+	assert_string_equal(err, expected); /* once */
+	free(err);
+	unlink(out_path);
+	unlink(err_path);
+	close(listener);
+}
+
 #define PAIR_FIRING(seq)                                                                           \
 	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq ","                 \
 	"\"ts\":\"2026-11-29T08:04:30.000Z\",\"type\":\"operator\",\"agency\":\"NOPD\","           \
@@ -738,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_token_file),
 		cmocka_unit_test(test_keeps_trying_until_cadmond_starts),
 		cmocka_unit_test(test_gives_up_after_timeout),
+		cmocka_unit_test(test_refused_connection),
 		cmocka_unit_test(test_pair_shows_each_notice_once),
 		cmocka_unit_test(test_pair_resumes_each_instance_after_its_own_seq),
 		cmocka_unit_test(test_long_line_skipped),

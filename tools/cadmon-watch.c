@@ -41,6 +41,7 @@
 #define WATCH_DEFAULT_ADDRESS "127.0.0.1:7401"
 #define WATCH_DEFAULT_CONNECT_SECONDS 5.0
 #define WATCH_RETRY_SECONDS 0.1         /* between connection attempts while cadmond is down */
+#define WATCH_REFUSED_RETRY_SECONDS 1.0 /* after a connection closed before cadmond's hello */
 #define WATCH_POLL_MAX_MS 1000
 #define WATCH_ID_HEX_DIGITS 16
 #define WATCH_BY_MAX_BYTES 64
@@ -118,6 +119,7 @@ struct watch_instance {
 	int64_t last_seq;     /* highest notice or board seq seen; 0 before the first */
 	bool failed;          /* finished because of an error */
 	bool outage_reported; /* the status line of this outage was shown */
+	bool greeted;         /* this connection's hello came */
 	unsigned attempts;    /* failed attempts in this outage */
 	char why[NET_WHY_MAX];
 };
@@ -207,6 +209,8 @@ static void handle_hello(struct watch_session *session, struct watch_instance *i
 	const char *version = watch_json_string(object, "version");
 	int64_t protocol = 0;
 
+	instance->greeted = true;
+	instance->outage_reported = false; /* (a refusal's status line is shown once an outage) */
 	status(session, "connected to %s %s at %s", watch_json_string(object, "hello"),
 	       version ? version : "(unknown version)", instance->address);
 	if (watch_json_integer(object, "protocol", &protocol) && protocol != 1 && protocol != 2)
@@ -441,16 +445,25 @@ static void connected(struct watch_session *session, struct watch_instance *inst
 		return connect_failed(session, instance);
 	}
 	instance->link = WATCH_LINK_UP;
-	instance->outage_reported = false;
+	instance->greeted = false;
 	instance->attempts = 0;
 	watch_reader_reset(&instance->reader);
 	session->dirty = true;
 }
 
-/* The stream ended (eof) or broke: resume it, or this instance is finished. */
+/* The stream ended (eof) or broke: resume it, or this instance is finished. Closed before
+ * cadmond's hello, the connection was refused (a slot limit): an error, tried again only after
+ * a pause (at once, a refused console would reconnect thousands of times a second). */
 static void stream_ended(struct watch_session *session, struct watch_instance *instance, bool eof)
 {
-	if (!eof)
+	bool refused = eof && !instance->greeted;
+
+	if (refused)
+		snprintf(instance->why, sizeof(instance->why),
+			 "%s closed the connection before its hello: refused (a connection limit, "
+			 "e.g. alerts.max_subscribers)",
+			 instance->address);
+	else if (!eof)
 		snprintf(instance->why, sizeof(instance->why), "read from %s: %s",
 			 instance->address,
 			 errno == EPROTO && instance->tls ? net_tls_error(instance->tls)
@@ -460,16 +473,23 @@ static void stream_ended(struct watch_session *session, struct watch_instance *i
 			 instance->address);
 	close_link(instance);
 	if (!session->keep_trying) {
-		if (!eof)
+		if (!eof || refused)
 			fprintf(stderr, "cadmon-watch: %s\n", instance->why);
 		instance->link = WATCH_LINK_FINISHED;
-		instance->failed = !eof;
+		instance->failed = !eof || refused;
 		return;
 	}
-	status(session, "stream ended; reconnecting to resume after alert %" PRId64,
-	       instance->last_seq);
 	instance->link = WATCH_LINK_DOWN;
-	instance->retry_at = monotonic_seconds();
+	if (refused) {
+		if (!instance->outage_reported)
+			status(session, "%s; trying again every %g s", instance->why,
+			       WATCH_REFUSED_RETRY_SECONDS);
+		instance->retry_at = monotonic_seconds() + WATCH_REFUSED_RETRY_SECONDS;
+	} else {
+		status(session, "stream ended; reconnecting to resume after alert %" PRId64,
+		       instance->last_seq);
+		instance->retry_at = monotonic_seconds();
+	}
 	instance->outage_reported = true;
 	session->dirty = true;
 }

@@ -316,6 +316,8 @@ int journal_sync(struct journal *journal, bool really)
 		if (fdatasync(journal->fd) < 0)
 			return -errno;
 		journal->stats.syncs++;
+		if (statedir_unlinked(journal->fd))
+			return -ENOENT; /* deleted: synced to nowhere (statedir.h) */
 	}
 	journal->synced_bytes = journal->written_bytes;
 	journal->synced_index = journal->written_index;
@@ -679,6 +681,15 @@ static void unindex_segment(struct journal *journal, uint64_t segment)
 		journal->alert_count = kept;
 		recount_alert_bytes(journal);
 	}
+}
+
+bool journal_drop_unlinked_segment(struct journal *journal)
+{
+	if (journal->fd < 0 || !statedir_unlinked(journal->fd))
+		return false;
+	unindex_segment(journal, journal->segment_first);
+	journal_abandon_segment(journal);
+	return true;
 }
 
 /* Delete snapshots beyond the JOURNAL_SNAPSHOTS_KEPT newest. */

@@ -188,6 +188,13 @@ int journal_end_segment(struct journal *journal, int64_t watermark_ms);
 void journal_abandon_segment(struct journal *journal);
 
 /**
+ * The open segment, if it has lost its name (deleted by hand, or with the whole state
+ * directory: statedir_unlinked), abandoned and its alerts unindexed (they cannot be
+ * replayed from it): records go on in a new segment. Whether it was.
+ */
+bool journal_drop_unlinked_segment(struct journal *journal);
+
+/**
  * Write a snapshot of engine named by the last record index written and stamped next (the
  * batch must be empty and synced); one of that record known to be stamped otherwise is
  * rewritten in place. 0, or -errno (-EEXIST: that snapshot exists already, so stamped).

@@ -249,6 +249,13 @@ int statedir_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+bool statedir_unlinked(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_nlink == 0;
+}
+
 static int sync_directory(int dir_fd)
 {
 	return fsync(dir_fd) < 0 ? -errno : 0;

@@ -115,6 +115,14 @@ int statedir_create_segment(const struct statedir *dir, uint64_t first_index);
  */
 int statedir_new_segment(const struct statedir *dir, uint64_t first_index);
 
+/**
+ * Whether the file open on fd has lost its last name: the segment, or the whole state
+ * directory, deleted while cadmond writes it. What is written and synced there is gone at the
+ * next start, so it must not be acknowledged. (An fd fstat cannot read: false.) Only a
+ * descriptor: safe on a thread of its own.
+ */
+bool statedir_unlinked(int fd);
+
 /** Open a segment: read-only, or for appending (write = true). The fd, or -errno. */
 int statedir_open_segment(const struct statedir *dir, uint64_t first_index, bool write);
 

@@ -345,6 +345,8 @@ static int leave_degraded(struct store *store)
 	snapshot_wait(store);
 	if ((rc = journal_rollback(journal)) < 0)
 		return rc;
+	/* deleted while degraded (or what degraded it): what goes on goes to a new segment */
+	journal_drop_unlinked_segment(journal);
 	if (store->backlog.count > 0 && !journal_has_segment(journal) &&
 	    (rc = journal_start_segment(journal, journal_next_index(journal))) < 0)
 		return rc;

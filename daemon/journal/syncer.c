@@ -131,8 +131,8 @@ static void finish_run(struct syncer *syncer, const struct syncer_result *done)
 	pthread_cond_broadcast(&syncer->finished);
 }
 
-/* The job: a sync (the segment's fdatasync, then a rotation's directory fsync) or a
- * publication. 0 or -errno. */
+/* The job: a sync (the segment's fdatasync, -ENOENT if the segment has lost its name, then a
+ * rotation's directory fsync) or a publication. 0 or -errno. */
 static int run_job(struct syncer *syncer, const struct journal_sync_point *point,
 		   bool publish)
 {
@@ -140,6 +140,8 @@ static int run_job(struct syncer *syncer, const struct journal_sync_point *point
 		return statedir_publish_snapshot(point->dir_fd, point->index);
 	if (syncer->sync(point->fd) < 0)
 		return -errno;
+	if (statedir_unlinked(point->fd))
+		return -ENOENT;
 	if (point->sync_dir && fsync(point->dir_fd) < 0)
 		return -errno;
 	return 0;
