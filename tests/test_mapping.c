@@ -286,12 +286,13 @@ static void test_stray_quote_costs_one_record(void **state)
 	}
 	/* 63 bytes the first line, 63 each row with its separator: the fourth passes 256 */
 	assert_int_equal(rejected_at, 4);
-	assert_line(mapping, "C5,NOPD,P,AG,,11/29/2026 06:05:40 AM,11/29/2026 06:05:42 AM,A,",
-		    MAPPING_EVENTS, "",
-		    "{\"type\":\"call_start\",\"call_id\":\"C5\",\"ts\":\"2026-11-29T12:05:40.000Z\","
-		    "\"operator\":\"AG\",\"agency\":\"NOPD\",\"position\":\"P\"}\n"
-		    "{\"type\":\"call_end\",\"call_id\":\"C5\",\"ts\":\"2026-11-29T12:05:42.000Z\","
-		    "\"released_by\":\"operator\"}\n");
+	assert_line(
+		mapping, "C5,NOPD,P,AG,,11/29/2026 06:05:40 AM,11/29/2026 06:05:42 AM,A,",
+		MAPPING_EVENTS, "",
+		"{\"type\":\"call_start\",\"call_id\":\"C5\",\"ts\":\"2026-11-29T12:05:40.000Z\","
+		"\"operator\":\"AG\",\"agency\":\"NOPD\",\"position\":\"P\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"C5\",\"ts\":\"2026-11-29T12:05:42.000Z\","
+		"\"released_by\":\"operator\"}\n");
 	mapping_free(mapping);
 }
 
