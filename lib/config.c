@@ -4537,6 +4537,18 @@ static void format_names(struct text_buffer *out, const char (*names)[CONFIG_SOU
 	text_append(out, "]");
 }
 
+/* A key's list of names after its colon: " [NOPD, NOFD]", or " ~" (plain: " any") for none. */
+static void format_name_list(struct text_buffer *out,
+			     const char (*names)[CONFIG_SOURCE_NAME_MAX], size_t count)
+{
+	if (count == 0) {
+		text_append(out, out->plain ? " any" : " ~");
+		return;
+	}
+	text_append(out, " ");
+	format_names(out, names, count);
+}
+
 /* agencies: a flow sequence of quoted names (the key's offset is 0: field is the source). */
 static void format_agencies(struct text_buffer *out, const struct key *key, const void *field,
 			    int indent)
@@ -4545,12 +4557,7 @@ static void format_agencies(struct text_buffer *out, const struct key *key, cons
 
 	(void)key;
 	(void)indent;
-	if (source->agency_count == 0) {
-		text_append(out, out->plain ? " any" : " ~");
-		return;
-	}
-	text_append(out, " ");
-	format_names(out, source->agencies, source->agency_count);
+	format_name_list(out, source->agencies, source->agency_count);
 }
 
 /* i3.public_keys[].elements: as agencies (the key's offset is 0: field is the key's entry). */
@@ -4561,12 +4568,7 @@ static void format_i3_elements(struct text_buffer *out, const struct key *key, c
 
 	(void)key;
 	(void)indent;
-	if (entry->element_count == 0) {
-		text_append(out, out->plain ? " any" : " ~");
-		return;
-	}
-	text_append(out, " ");
-	format_names(out, entry->elements, entry->element_count);
+	format_name_list(out, entry->elements, entry->element_count);
 }
 
 /* sources: like receivers. */
