@@ -4714,8 +4714,8 @@ static void format_mappings(struct text_buffer *out, const struct key *key, cons
 	}
 }
 
-/* i3.public_keys as a flow sequence on one line: [{kid: "k1", file: "/etc/k1.pem"}]; nothing for
- * none. */
+/* i3.public_keys as a flow sequence on one line: [{kid: "k1", file: "/etc/k1.pem"}], with
+ * elements: [...] in a key that lists them; nothing for none. */
 static void format_i3_keys(struct text_buffer *out, const struct key *key, const void *field,
 			   int indent)
 {
