@@ -38,6 +38,7 @@ static const char *const i3_result_names[I3_RESULT_COUNT] = {
 	[I3_RESULT_BAD_SIGNATURE] = "bad_signature",
 	[I3_RESULT_TOO_BIG] = "too_big",
 	[I3_RESULT_BUSY] = "busy",
+	[I3_RESULT_WRONG_ELEMENT] = "wrong_element",
 };
 
 const char *i3_result_name(enum i3_result result)
@@ -61,6 +62,7 @@ static const struct {
 	[I3_RESULT_BAD_SIGNATURE] = { 434, "Signature Verification Failure" },
 	[I3_RESULT_TOO_BIG] = { 461, "LogEvent too big" },
 	[I3_RESULT_BUSY] = { 503, "Service Unavailable" },
+	[I3_RESULT_WRONG_ELEMENT] = { 434, "Signature Verification Failure" },
 };
 
 /* "urn:emergency:uid:logid:" + 32 hex digits + ":cadmon", and its NUL. */
@@ -70,6 +72,8 @@ struct i3_key {
 	char kid[CONFIG_I3_KID_MAX];
 	EVP_PKEY *key;
 	enum i3_algorithm algorithm; /* what the key signs with: EC P-256 ES256, RSA RS256 */
+	char elements[CONFIG_MAX_I3_KEY_ELEMENTS][CONFIG_SOURCE_NAME_MAX]; /* may sign for */
+	size_t element_count;                                              /* 0: any element */
 };
 
 /* A request whose lines are not durable yet. */
@@ -103,6 +107,7 @@ struct i3_server {
 struct i3_request {
 	struct i3_server *server;
 	const struct i3_event_info *info;
+	const struct i3_key *signer; /* the key that verified it; NULL: unverified */
 	const char *peer;
 	uint64_t durable_index; /* the highest record index journaled (UINT64_MAX: one was not) */
 };
@@ -116,6 +121,8 @@ static bool i3_key_load(struct i3_key *key, const struct config_i3_key *config, 
 	FILE *file = fopen(config->file, "r");
 
 	snprintf(key->kid, sizeof key->kid, "%s", config->kid);
+	memcpy(key->elements, config->elements, sizeof key->elements);
+	key->element_count = config->element_count;
 	if (!file) {
 		snprintf(why, why_size, "i3.public_keys %s: %s: %s", config->kid, config->file,
 			 strerror(errno));
@@ -206,15 +213,16 @@ static bool i3_signature_valid(const struct i3_key *key, const struct i3_jws *jw
 }
 
 /*
- * The signature against the key of its kid: I3_RESULT_ACCEPTED when it verifies (or, with
- * require_signature false, when the kid is not configured: counted unverified), else the
- * refusal with why.
+ * The signature against the key of its kid: I3_RESULT_ACCEPTED when it verifies (*signer the
+ * key; or, with require_signature false, when the kid is not configured: counted unverified,
+ * *signer NULL), else the refusal with why.
  */
-static enum i3_result i3_verify(struct i3_server *server, const struct i3_jws *jws, char *why,
-				size_t why_size)
+static enum i3_result i3_verify(struct i3_server *server, const struct i3_jws *jws,
+				const struct i3_key **signer, char *why, size_t why_size)
 {
 	const struct i3_key *key = i3_key_find(server, jws->kid);
 
+	*signer = NULL;
 	if (!key && server->require_signature) {
 		snprintf(why, why_size, "no public key for kid \"%s\" (i3.public_keys)", jws->kid);
 		return I3_RESULT_UNKNOWN_KID;
@@ -233,7 +241,25 @@ static enum i3_result i3_verify(struct i3_server *server, const struct i3_jws *j
 		snprintf(why, why_size, "the signature does not verify with kid \"%s\"", jws->kid);
 		return I3_RESULT_BAD_SIGNATURE;
 	}
+	*signer = key;
 	return I3_RESULT_ACCEPTED;
+}
+
+/* i3_element_fn: may the request's signing key sign for element_id (i3.public_keys[].elements;
+ * none listed, or unverified: any)? */
+static bool i3_admit_element(const char *element_id, void *ctx, char *why, size_t why_size)
+{
+	const struct i3_key *signer = ((const struct i3_request *)ctx)->signer;
+
+	if (!signer || signer->element_count == 0)
+		return true;
+	for (size_t i = 0; i < signer->element_count; i++)
+		if (strcmp(signer->elements[i], element_id) == 0)
+			return true;
+	snprintf(why, why_size,
+		 "kid \"%s\" may not sign for element \"%s\" (i3.public_keys[].elements)",
+		 signer->kid, element_id);
+	return false;
 }
 
 /* ---- the server ---------------------------------------------------------------------------- */
@@ -445,6 +471,8 @@ static enum i3_result i3_result_of(enum i3_status status)
 		return I3_RESULT_BAD_EVENT;
 	case I3_UNSUPPORTED_EVENT:
 		return I3_RESULT_UNSUPPORTED_EVENT;
+	case I3_WRONG_ELEMENT:
+		return I3_RESULT_WRONG_ELEMENT;
 	default:
 		return I3_RESULT_BAD_JWS;
 	}
@@ -463,17 +491,20 @@ static void i3_note_evictions(struct i3_server *server)
 		    server->max_calls, server->stats.calls_evicted);
 }
 
-/* A verified JWS: its log event mapped and its lines processed; answered now or when durable. */
+/* A JWS verified with signer (NULL: unverified): its log event mapped and its lines processed
+ * when signer may sign for its elementId; answered now or when durable. */
 static void i3_take(struct i3_server *server, struct evhttp_request *request,
-		    const struct i3_jws *jws)
+		    const struct i3_jws *jws, const struct i3_key *signer)
 {
 	struct i3_event_info info;
 	char why[256], peer[96], id[I3_LOG_EVENT_ID_MAX];
 	struct i3_request state = { .server = server,
 				    .info = &info,
+				    .signer = signer,
 				    .peer = i3_peer(request, peer, sizeof peer) };
-	enum i3_status status = i3_calls_map(&server->calls, jws->payload, jws->payload_len,
-					     i3_process_line, &state, &info, why, sizeof why);
+	enum i3_status status =
+		i3_calls_map(&server->calls, jws->payload, jws->payload_len, i3_admit_element,
+			     i3_process_line, &state, &info, why, sizeof why);
 
 	server->stats.calls = i3_calls_count(&server->calls);
 	server->stats.calls_evicted = server->calls.stats.evicted;
@@ -503,6 +534,7 @@ void i3_server_post(struct i3_server *server, struct evhttp_request *request)
 	struct evbuffer *input = evhttp_request_get_input_buffer(request);
 	size_t len = evbuffer_get_length(input);
 	struct i3_jws jws;
+	const struct i3_key *signer;
 	enum i3_status status;
 	enum i3_result result;
 	char why[256];
@@ -533,11 +565,11 @@ void i3_server_post(struct i3_server *server, struct evhttp_request *request)
 		i3_refuse(server, request, i3_result_of(status), why);
 		return;
 	}
-	result = i3_verify(server, &jws, why, sizeof why);
+	result = i3_verify(server, &jws, &signer, why, sizeof why);
 	if (result != I3_RESULT_ACCEPTED)
 		i3_refuse(server, request, result, why);
 	else
-		i3_take(server, request, &jws);
+		i3_take(server, request, &jws, signer);
 	i3_jws_release(&jws);
 }
 

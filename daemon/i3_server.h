@@ -35,6 +35,7 @@ enum i3_result {
 	I3_RESULT_BAD_SIGNATURE,     /* 434 */
 	I3_RESULT_TOO_BIG,           /* 461: over i3.max_body_bytes */
 	I3_RESULT_BUSY,              /* 503: i3.max_pending_requests wait already */
+	I3_RESULT_WRONG_ELEMENT,     /* 434: elementId not in its key's i3.public_keys[].elements */
 	I3_RESULT_COUNT,
 };
 

@@ -93,7 +93,8 @@
  *   feed.source_binding: certificate needs feed.require_client_certificate: true (or
  *                                                   set source_binding: none)   with feed.tls
  *   PATH: must be true or false                     tracker.bind_*_to_source
- *   PATH: must be 1 to 64 bytes, no control characters       sources[].name
+ *   PATH: must be 1 to 64 bytes, no control characters       sources[].name,
+ *                                                   i3.public_keys[].elements entries
  *   PATH: must be at most 64 bytes, no control characters    sources[].agencies entries
  *   PATH: duplicate source name, already used by sources[N]
  *   PATH: must be one of accept, reject             unlisted_sources
@@ -1537,6 +1538,19 @@ static bool parse_agency_entry(struct loader *loader, const struct path *path, s
 	return parse_feed_name(loader, path, true, source->agencies[index]);
 }
 
+/* A sequence of names (null: none), at most max, each parsed by parse_entry into state. */
+static bool parse_name_sequence(struct loader *loader, const struct path *path, size_t max,
+				parse_entry_fn *parse_entry, void *state)
+{
+	if (scalar_is_null(loader))
+		return true;
+	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a sequence");
+		return skip_node(loader);
+	}
+	return parse_sequence(loader, path, max, parse_entry, state);
+}
+
 /* sources[].agencies: a sequence of agencies (the key's offset is 0: field is the source). */
 static bool parse_agencies(struct loader *loader, const struct path *path, const struct key *key,
 			   void *field)
@@ -1545,13 +1559,8 @@ static bool parse_agencies(struct loader *loader, const struct path *path, const
 
 	(void)key;
 	source->agency_count = 0;
-	if (scalar_is_null(loader))
-		return true;
-	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
-		report(loader, current_mark(loader), path, "must be a sequence");
-		return skip_node(loader);
-	}
-	return parse_sequence(loader, path, CONFIG_MAX_SOURCE_AGENCIES, parse_agency_entry, source);
+	return parse_name_sequence(loader, path, CONFIG_MAX_SOURCE_AGENCIES, parse_agency_entry,
+				   source);
 }
 
 static bool parse_unlisted(struct loader *loader, const struct path *path, const struct key *key,
@@ -3135,6 +3144,28 @@ static bool parse_i3_kid(struct loader *loader, const struct path *path, const s
 	return parse_text_of(loader, path, field, CONFIG_I3_KID_MAX);
 }
 
+static bool parse_i3_element_entry(struct loader *loader, const struct path *path, size_t index,
+				   void *state)
+{
+	struct config_i3_key *entry = state;
+
+	entry->element_count = index + 1;
+	return parse_feed_name(loader, path, false, entry->elements[index]);
+}
+
+/* i3.public_keys[].elements: the elementIds the key may sign for, each as a feed source's name
+ * (the key's offset is 0: field is the key's entry). */
+static bool parse_i3_elements(struct loader *loader, const struct path *path,
+			      const struct key *key, void *field)
+{
+	struct config_i3_key *entry = field;
+
+	(void)key;
+	entry->element_count = 0;
+	return parse_name_sequence(loader, path, CONFIG_MAX_I3_KEY_ELEMENTS,
+				   parse_i3_element_entry, entry);
+}
+
 static const struct key i3_key_keys[] = {
 	{ .name = "kid",
 	  .parse = parse_i3_kid,
@@ -3145,10 +3176,16 @@ static const struct key i3_key_keys[] = {
 	{ .name = "file",
 	  .parse = parse_directory,
 	  RESTART(PATH),
-	  .doc = "an absolute path to a PEM public key, EC P-256 for ES256 or RSA for RS256 "
+	  .doc = "an absolute path to a PEM public key, EC P-256 (ES256) or RSA (RS256) "
 		 "(required)",
 	  .offset = offsetof(struct config_i3_key, file),
 	  .required = true },
+	{ .name = "elements",
+	  .parse = parse_i3_elements,
+	  RESTART(LIST),
+	  .doc = "the elementIds whose log events it may sign, at most 16, each 1 to 64 "
+		 "bytes",
+	  .offset = 0 },
 	{ .name = NULL },
 };
 
@@ -4488,6 +4525,30 @@ static void format_unlisted(struct text_buffer *out, const struct key *key, cons
 										   : "accept");
 }
 
+/* count names as a flow sequence of quoted names: [NOPD, NOFD]. */
+static void format_names(struct text_buffer *out, const char (*names)[CONFIG_SOURCE_NAME_MAX],
+			 size_t count)
+{
+	text_append(out, "[");
+	for (size_t i = 0; i < count; i++) {
+		text_append(out, i ? ", " : "");
+		format_quoted(out, names[i]);
+	}
+	text_append(out, "]");
+}
+
+/* A key's list of names after its colon: " [NOPD, NOFD]", or " ~" (plain: " any") for none. */
+static void format_name_list(struct text_buffer *out,
+			     const char (*names)[CONFIG_SOURCE_NAME_MAX], size_t count)
+{
+	if (count == 0) {
+		text_append(out, out->plain ? " any" : " ~");
+		return;
+	}
+	text_append(out, " ");
+	format_names(out, names, count);
+}
+
 /* agencies: a flow sequence of quoted names (the key's offset is 0: field is the source). */
 static void format_agencies(struct text_buffer *out, const struct key *key, const void *field,
 			    int indent)
@@ -4496,16 +4557,18 @@ static void format_agencies(struct text_buffer *out, const struct key *key, cons
 
 	(void)key;
 	(void)indent;
-	if (source->agency_count == 0) {
-		text_append(out, out->plain ? " any" : " ~");
-		return;
-	}
-	text_append(out, " [");
-	for (size_t i = 0; i < source->agency_count; i++) {
-		text_append(out, i ? ", " : "");
-		format_quoted(out, source->agencies[i]);
-	}
-	text_append(out, "]");
+	format_name_list(out, source->agencies, source->agency_count);
+}
+
+/* i3.public_keys[].elements: as agencies (the key's offset is 0: field is the key's entry). */
+static void format_i3_elements(struct text_buffer *out, const struct key *key, const void *field,
+			       int indent)
+{
+	const struct config_i3_key *entry = field;
+
+	(void)key;
+	(void)indent;
+	format_name_list(out, entry->elements, entry->element_count);
 }
 
 /* sources: like receivers. */
@@ -4651,8 +4714,8 @@ static void format_mappings(struct text_buffer *out, const struct key *key, cons
 	}
 }
 
-/* i3.public_keys as a flow sequence on one line: [{kid: "k1", file: "/etc/k1.pem"}]; nothing for
- * none. */
+/* i3.public_keys as a flow sequence on one line: [{kid: "k1", file: "/etc/k1.pem"}], with
+ * elements: [...] in a key that lists them; nothing for none. */
 static void format_i3_keys(struct text_buffer *out, const struct key *key, const void *field,
 			   int indent)
 {
@@ -4668,6 +4731,11 @@ static void format_i3_keys(struct text_buffer *out, const struct key *key, const
 		format_quoted(out, config->i3.public_keys[i].kid);
 		text_append(out, ", file: ");
 		format_quoted(out, config->i3.public_keys[i].file);
+		if (config->i3.public_keys[i].element_count > 0) {
+			text_append(out, ", elements: ");
+			format_names(out, config->i3.public_keys[i].elements,
+				     config->i3.public_keys[i].element_count);
+		}
 		text_append(out, "}");
 	}
 	text_append(out, "]");
@@ -4678,6 +4746,7 @@ static const struct {
 	format_fn *format;
 } formatters[] = {
 	{ parse_i3_keys, format_i3_keys },
+	{ parse_i3_elements, format_i3_elements },
 	{ parse_mappings, format_mappings },
 	{ parse_mapping_name, format_string },
 	{ parse_mapping_format, format_mapping_format },

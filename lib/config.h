@@ -47,6 +47,7 @@ struct config_token {
 
 #define CONFIG_MAX_I3_KEYS 16        /* i3.public_keys entries */
 #define CONFIG_I3_KID_MAX 129        /* an i3.public_keys[].kid, with its NUL */
+#define CONFIG_MAX_I3_KEY_ELEMENTS 16 /* i3.public_keys[].elements entries */
 #define CONFIG_MAX_MAPPINGS 8         /* mappings: entries */
 #define CONFIG_FIELD_MAX 64           /* a mapping's column name or JSON path, with its NUL */
 #define CONFIG_MAX_MAPPING_VALUES 16  /* mappings[].released_by_values entries */
@@ -260,10 +261,13 @@ enum config_unlisted {
 	CONFIG_UNLISTED_REJECT, /* refused: source_not_allowed (connections without a hello too) */
 };
 
-/* One key that signs i3 log events: the JWS header's kid and a PEM public key file. */
+/* One key that signs i3 log events: the JWS header's kid, a PEM public key file and the
+ * elementIds it may sign for (none listed: any). */
 struct config_i3_key {
 	char kid[CONFIG_I3_KID_MAX];
 	char file[CONFIG_PATH_MAX];
+	char elements[CONFIG_MAX_I3_KEY_ELEMENTS][CONFIG_SOURCE_NAME_MAX]; /* 1 to 64 bytes */
+	size_t element_count;
 };
 
 struct config {

@@ -26,6 +26,7 @@ static const char *const i3_status_names[I3_STATUS_COUNT] = {
 	[I3_BAD_JSON] = "bad_json",
 	[I3_BAD_EVENT] = "bad_event",
 	[I3_UNSUPPORTED_EVENT] = "unsupported_event",
+	[I3_WRONG_ELEMENT] = "wrong_element",
 };
 
 const char *i3_status_name(enum i3_status status)
@@ -905,8 +906,8 @@ static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3
 }
 
 enum i3_status i3_calls_map(struct i3_calls *calls, const char *payload, size_t len,
-			    i3_line_fn *emit, void *ctx, struct i3_event_info *info, char *why,
-			    size_t why_size)
+			    i3_element_fn *admit, i3_line_fn *emit, void *ctx,
+			    struct i3_event_info *info, char *why, size_t why_size)
 {
 	struct i3_fields fields = { .object = parse_strict(payload, len) };
 	enum i3_status status;
@@ -921,6 +922,10 @@ enum i3_status i3_calls_map(struct i3_calls *calls, const char *payload, size_t 
 		snprintf(info->log_event_type, sizeof info->log_event_type, "%s", fields.type);
 	if (status == I3_OK) {
 		snprintf(info->element_id, sizeof info->element_id, "%s", fields.element_id);
+		if (admit && !admit(fields.element_id, ctx, why, why_size))
+			status = I3_WRONG_ELEMENT;
+	}
+	if (status == I3_OK) {
 		calls->stats.ids_shortened += fields.shortened;
 		info->lines = apply(calls, &fields, emit, ctx);
 	}

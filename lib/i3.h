@@ -28,10 +28,12 @@ enum i3_status {
 	I3_BAD_JSON,          /* the payload is not one JSON object */
 	I3_BAD_EVENT,         /* a field of the log event missing, of the wrong type, too long */
 	I3_UNSUPPORTED_EVENT, /* logEventType not one of the published LogEventType values */
+	I3_WRONG_ELEMENT,     /* an elementId the caller's admit refused (its signer's elements) */
 	I3_STATUS_COUNT,
 };
 
-/** "ok", "bad_jws", "bad_algorithm", "bad_json", "bad_event", "unsupported_event". */
+/** "ok", "bad_jws", "bad_algorithm", "bad_json", "bad_event", "unsupported_event",
+ * "wrong_element". */
 const char *i3_status_name(enum i3_status status);
 
 enum i3_algorithm {
@@ -136,6 +138,10 @@ uint32_t i3_calls_count(const struct i3_calls *calls);
 /* Every protocol v1 line a log event makes, in order. */
 typedef void i3_line_fn(const char *line, size_t len, void *ctx);
 
+/* May a log event of element_id make its lines (e.g. is it one its signing key may sign for)?
+ * false with why. */
+typedef bool i3_element_fn(const char *element_id, void *ctx, char *why, size_t why_size);
+
 /* Longest elementId (it names the engine's source): as a feed hello's source. */
 #define I3_ELEMENT_ID_MAX 64
 
@@ -149,11 +155,13 @@ struct i3_event_info {
 /**
  * Map the log event payload[0..len) (a JSON object) to protocol v1 lines given to emit
  * (docs/protocol.md, "NENA i3 log events", for what each type makes); types that make no
- * line are fine (I3_OK, info->lines 0). I3_BAD_JSON, I3_BAD_EVENT or I3_UNSUPPORTED_EVENT
- * with why, and then no line was emitted and the table is unchanged.
+ * line are fine (I3_OK, info->lines 0). Once its fields are read, admit (unless NULL) is asked
+ * about its elementId, with ctx. I3_BAD_JSON, I3_BAD_EVENT, I3_UNSUPPORTED_EVENT or
+ * I3_WRONG_ELEMENT (admit's why) with why, and then no line was emitted and the table is
+ * unchanged.
  */
 enum i3_status i3_calls_map(struct i3_calls *calls, const char *payload, size_t len,
-			    i3_line_fn *emit, void *ctx, struct i3_event_info *info, char *why,
-			    size_t why_size);
+			    i3_element_fn *admit, i3_line_fn *emit, void *ctx,
+			    struct i3_event_info *info, char *why, size_t why_size);
 
 #endif

@@ -1127,7 +1127,8 @@ static void test_i3_keys(void **state)
 					"  max_body_bytes: 2048\n"
 					"  public_keys:\n"
 					"    - {kid: chfe-1, file: /etc/cadmon/chfe-1.pem}\n"
-					"    - {kid: \"urn:key 2\", file: /k2.pem}\n"
+					"    - {kid: \"urn:key 2\", file: /k2.pem,\n"
+					"       elements: [chfe.psap1.example, \"cad b\"]}\n"
 					"  max_calls: 16\n"
 					"  max_pending_requests: 1\n"
 					"  bye_outgoing_released_by: unknown\n"
@@ -1149,6 +1150,10 @@ static void test_i3_keys(void **state)
 	assert_string_equal(config.i3.public_keys[0].kid, "chfe-1");
 	assert_string_equal(config.i3.public_keys[0].file, "/etc/cadmon/chfe-1.pem");
 	assert_string_equal(config.i3.public_keys[1].kid, "urn:key 2");
+	assert_int_equal(config.i3.public_keys[0].element_count, 0);
+	assert_int_equal(config.i3.public_keys[1].element_count, 2);
+	assert_string_equal(config.i3.public_keys[1].elements[0], "chfe.psap1.example");
+	assert_string_equal(config.i3.public_keys[1].elements[1], "cad b");
 	assert_int_equal(config.i3.max_calls, 16);
 	assert_int_equal(config.i3.max_pending_requests, 1);
 	assert_int_equal(config.i3.bye_outgoing_released_by, RELEASED_BY_UNKNOWN);
@@ -1156,7 +1161,8 @@ static void test_i3_keys(void **state)
 	text = assert_dump_round_trips(&config);
 	assert_non_null(
 		strstr(text, "  public_keys: [{kid: \"chfe-1\", file: \"/etc/cadmon/chfe-1.pem\"}, "
-			     "{kid: \"urn:key 2\", file: \"/k2.pem\"}]\n"));
+			     "{kid: \"urn:key 2\", file: \"/k2.pem\", "
+			     "elements: [\"chfe.psap1.example\", \"cad b\"]}]\n"));
 	free(text);
 	EXPECT_ERRORS("i3: {enabled: true}\n", "cadmon.yaml:1:15: i3.enabled: i3.require_signature "
 					       "needs at least one entry in i3.public_keys");
@@ -1181,6 +1187,23 @@ static void test_i3_keys(void **state)
 		"cadmon.yaml:8:19: i3.max_body_bytes: must be an integer from 1024 to 16777216",
 		"cadmon.yaml:9:29: i3.bye_outgoing_released_by: must be one of operator, caller, "
 		"system, unknown");
+	EXPECT_ERRORS("i3:\n"
+		      "  public_keys:\n"
+		      "    - {kid: a, file: /a, elements: e1}\n"
+		      "    - {kid: b, file: /b, elements: [\"\", \"e\\u0001\"]}\n"
+		      "    - {kid: c, file: /c, elements: [xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		      "xxxxxxxxxxxxxxxxxxxxxxxxx]}\n"
+		      "    - {kid: d, file: /d, elements: [e, e, e, e, e, e, e, e, e, e, e, e, "
+		      "e, e, e, e, e]}\n",
+		      "cadmon.yaml:3:36: i3.public_keys[0].elements: must be a sequence",
+		      "cadmon.yaml:4:37: i3.public_keys[1].elements[0]: must be 1 to 64 bytes, no "
+		      "control characters",
+		      "cadmon.yaml:4:41: i3.public_keys[1].elements[1]: must be 1 to 64 bytes, no "
+		      "control characters",
+		      "cadmon.yaml:5:37: i3.public_keys[2].elements[0]: must be 1 to 64 bytes, no "
+		      "control characters",
+		      "cadmon.yaml:6:85: i3.public_keys[3].elements[16]: too many entries "
+		      "(at most 16)");
 }
 
 static void test_keepalive_bound(void **state)
@@ -2275,8 +2298,8 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 199);
-	assert_int_equal(check.entry_keys, 68);
+	assert_int_equal(check.keys, 200);
+	assert_int_equal(check.entry_keys, 69);
 	assert_string_equal(
 		check.restart,
 		"feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
@@ -2506,7 +2529,7 @@ static void test_list_entry_docs_match_shipped_file(void **state)
 	(void)state;
 	assert_non_null(text);
 	config_keys(check_entry_doc, &check);
-	assert_int_equal(check.documented, 60);
+	assert_int_equal(check.documented, 61);
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		check_rows_are_keys(text, lists[i]);
 	free(text);
@@ -2730,7 +2753,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 	assert_int_equal(tagged, 157);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
-	assert_int_equal(entries.tagged, 42);
+	assert_int_equal(entries.tagged, 43);
 	free(text);
 }
 

@@ -63,7 +63,8 @@ static enum i3_status map(struct i3_calls *calls, const char *payload, struct li
 	enum i3_status status;
 
 	memset(lines, 0, sizeof *lines);
-	status = i3_calls_map(calls, payload, strlen(payload), collect, lines, &info, why, 256);
+	status = i3_calls_map(calls, payload, strlen(payload), NULL, collect, lines, &info, why,
+			      256);
 	assert_int_equal(info.lines, lines->count);
 	return status;
 }
@@ -280,6 +281,47 @@ static void test_call_answered_and_released_by_operator(void **state)
 	i3_calls_release(&calls);
 }
 
+/* admit for the element "chfe.psap1.example" only. */
+static bool admit_psap1(const char *element_id, void *ctx, char *why, size_t why_size)
+{
+	(void)ctx;
+	if (strcmp(element_id, "chfe.psap1.example") == 0)
+		return true;
+	snprintf(why, why_size, "not %s", element_id);
+	return false;
+}
+
+/* An elementId admit refuses is I3_WRONG_ELEMENT with admit's why: no line, the table as it was;
+ * one it takes is mapped as without admit. */
+static void test_admit_refuses_an_element(void **state)
+{
+	struct i3_calls calls;
+	struct i3_event_info info;
+	struct lines lines = { .count = 0 };
+	char payload[1024], why[256] = "";
+
+	(void)state;
+	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
+	event(payload, "CallStartLogEvent", "2026-11-29T08:00:00-06:00",
+	      ",\"direction\":\"incoming\"");
+	memcpy(strstr(payload, "psap1"), "psap2", 5);
+	assert_int_equal(i3_calls_map(&calls, payload, strlen(payload), admit_psap1, collect,
+				      &lines, &info, why, sizeof why),
+			 I3_WRONG_ELEMENT);
+	assert_string_equal(why, "not chfe.psap2.example");
+	assert_string_equal(info.element_id, "chfe.psap2.example");
+	assert_int_equal(info.lines, 0);
+	assert_int_equal(i3_calls_count(&calls), 0);
+	event(payload, "CallStartLogEvent", "2026-11-29T08:00:00-06:00",
+	      ",\"direction\":\"incoming\"");
+	assert_int_equal(i3_calls_map(&calls, payload, strlen(payload), admit_psap1, collect,
+				      &lines, &info, why, sizeof why),
+			 I3_OK);
+	assert_int_equal(i3_calls_count(&calls), 1);
+	assert_int_equal(lines.count, 0);
+	i3_calls_release(&calls);
+}
+
 static void test_released_by_caller_unknown_and_configured(void **state)
 {
 	struct i3_settings settings = default_settings;
@@ -472,8 +514,8 @@ static void test_element_id_is_a_hello_source(void **state)
 		  "\"elementId\":\"cad \\\"west\\\" 4567890123456789012"
 		  "3456789012345678901234567890123456\","
 		  "\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"direction\":\"incoming\"}";
-	assert_int_equal(i3_calls_map(&calls, payload, strlen(payload), collect, &lines, &info, why,
-				      sizeof why),
+	assert_int_equal(i3_calls_map(&calls, payload, strlen(payload), NULL, collect, &lines,
+				      &info, why, sizeof why),
 			 I3_OK);
 	assert_string_equal(why, "");
 	assert_string_equal(info.element_id, name64);
@@ -803,6 +845,7 @@ static void test_status_names(void **state)
 	assert_string_equal(i3_status_name(I3_BAD_JSON), "bad_json");
 	assert_string_equal(i3_status_name(I3_BAD_EVENT), "bad_event");
 	assert_string_equal(i3_status_name(I3_UNSUPPORTED_EVENT), "unsupported_event");
+	assert_string_equal(i3_status_name(I3_WRONG_ELEMENT), "wrong_element");
 	assert_string_equal(i3_status_name(I3_STATUS_COUNT), "?");
 }
 
@@ -815,6 +858,7 @@ int main(void)
 		cmocka_unit_test(test_jws_rs256_without_kid),
 		cmocka_unit_test(test_jws_refused),
 		cmocka_unit_test(test_call_answered_and_released_by_operator),
+		cmocka_unit_test(test_admit_refuses_an_element),
 		cmocka_unit_test(test_released_by_caller_unknown_and_configured),
 		cmocka_unit_test(test_incident_transfer_and_other_types),
 		cmocka_unit_test(test_bad_log_events),

@@ -547,6 +547,60 @@ static void test_refused_log_events(void **state)
 	EVP_PKEY_free(other);
 }
 
+/* payload with its elementId chfe.psap1.example made chfe.psap2.example, into out. */
+static void as_other_element(const char *payload, char *out, size_t size)
+{
+	char *psap;
+
+	snprintf(out, size, "%s", payload);
+	assert_non_null(psap = strstr(out, "\"elementId\":\"chfe.psap1.example\""));
+	memcpy(psap + strlen("\"elementId\":\"chfe.psap"), "2", 1);
+}
+
+/* A key that lists its elements (i3.public_keys[].elements) signs for those only: a log event of
+ * another element, signed with it, is refused (434 wrong_element, counted, logged) and makes no
+ * line; one of its own element is taken (201). */
+static void test_key_signs_only_its_elements(void **state)
+{
+	static char jws[PAYLOAD_MAX * 4];
+	char key_path[PATH_MAX], other[PAYLOAD_MAX * 2];
+	struct harness h = { 0 };
+	EVP_PKEY *key = make_key(key_path);
+	struct log_events events;
+
+	(void)state;
+	snprintf(options_yaml, sizeof options_yaml,
+		 "i3:\n  enabled: true\n  public_keys:\n"
+		 "    - {kid: chfe-key-1, file: \"%s\", elements: [chfe.spare, " ELEMENT "]}\n",
+		 key_path);
+	struct harness_options options = { .extra_yaml = options_yaml };
+	assert_int_equal(harness_start(&h, &options), 0);
+	convert(shift_lines[0], &events);
+	for (size_t i = 0; i < events.count; i++) {
+		as_other_element(events.payload[i], other, sizeof other);
+		sign(key, "chfe-key-1", other, jws, sizeof jws);
+		expect_post(&h, jws, 434,
+			    "{\"error\":\"kid \\\"chfe-key-1\\\" may not sign for element "
+			    "\\\"chfe.psap2.example\\\" (i3.public_keys[].elements)\"}\n");
+	}
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"wrong_element\"} 2\n");
+	expect_metric(&h, "\ncadmon_i3_lines_total 0\n");
+	expect_metric(&h, "\ncadmon_i3_calls 0\n");
+	expect_log(&h, ": POST /LogEvents: 434 wrong_element: kid \"chfe-key-1\" may not sign for "
+		       "element \"chfe.psap2.example\" (i3.public_keys[].elements)\n");
+	for (size_t i = 0; i < events.count; i++) {
+		sign(key, "chfe-key-1", events.payload[i], jws, sizeof jws);
+		expect_created(&h, jws);
+	}
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 1\n");
+	expect_metric(&h, "\ncadmon_i3_lines_total 1\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"wrong_element\"} 2\n");
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	unlink(key_path);
+	EVP_PKEY_free(key);
+}
+
 /* An acknowledged (201) log event is in the journal: after kill -9 the alert is still there. */
 static void test_acknowledged_survives_kill(void **state)
 {
@@ -889,6 +943,7 @@ int main(void)
 		cmocka_unit_test(test_call_table_full_raises_limit_alert),
 		cmocka_unit_test(test_example_shift_as_log_events),
 		cmocka_unit_test(test_refused_log_events),
+		cmocka_unit_test(test_key_signs_only_its_elements),
 		cmocka_unit_test(test_acknowledged_survives_kill),
 		cmocka_unit_test(test_waits_for_durability),
 		cmocka_unit_test(test_degraded_journal_holds_the_answer),

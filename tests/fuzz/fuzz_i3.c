@@ -48,7 +48,8 @@ static void map(const char *payload, size_t len)
 	enum i3_status status;
 
 	lines_made = 0;
-	status = i3_calls_map(&calls, payload, len, check_line, NULL, &info, why, sizeof(why));
+	status = i3_calls_map(&calls, payload, len, NULL, check_line, NULL, &info, why,
+			      sizeof(why));
 	if (info.lines != lines_made || (status != I3_OK && lines_made != 0) ||
 	    strlen(why) >= sizeof(why) || i3_calls_count(&calls) > 16 || lines_made > 3)
 		abort();
