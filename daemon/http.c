@@ -881,6 +881,7 @@ static void http_on_deadline(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
+	server->stats.timed_out++;
 	log_limited(&server->deadline_log, LOG_WARNING,
 		    "http %s: closing: no complete request within %" PRIu32
 		    " s (http.timeout_seconds)",

@@ -111,6 +111,7 @@ struct http_stats {
 	uint64_t acks;         /* acknowledgements applied */
 	uint64_t accepted;     /* connections admitted */
 	uint64_t refused;      /* connections closed at once: a connection limit */
+	uint64_t timed_out;    /* connections closed: no whole request in http.timeout_seconds */
 	uint32_t connections;  /* connections open now */
 };
 

@@ -351,7 +351,7 @@ static void write_slots(struct evbuffer *out, const struct http_state *state,
 					    guard->refused[port][reason]);
 	family(out, "connections_closed_total", "counter",
 	       "Connections closed by a deadline, by port and reason (handshake, line_timeout, "
-	       "idle).");
+	       "idle; http: request_timeout).");
 	for (int port = 0; port < GUARD_PORT_HTTP; port++)
 		for (int expiry = 0; expiry < GUARD_EXPIRY_COUNT; expiry++)
 			if (port == GUARD_PORT_FEED || expiry != GUARD_EXPIRED_IDLE)
@@ -359,6 +359,7 @@ static void write_slots(struct evbuffer *out, const struct http_state *state,
 					    guard_port_name((enum guard_port)port),
 					    guard_expiry_name((enum guard_expiry)expiry),
 					    guard->expired[port][expiry]);
+	port_reason(out, "connections_closed_total", "http", "request_timeout", http->timed_out);
 }
 
 /* cadmon_auth_failures_total{port,reason}, cadmon_auth_refused_total{port}. */

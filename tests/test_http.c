@@ -373,7 +373,10 @@ static void test_request_errors(void **state)
 	close(slow);
 
 	/* ... and one that sends a header line every 200 ms, never finishing: the deadline is
-	 * the request's, not each read's */
+	 * the request's, not each read's (closed by it, and counted: libevent's own timeout may
+	 * have closed the first) */
+	uint64_t timed_out = expect_metric_value(
+		&h, "cadmon_connections_closed_total{port=\"http\",reason=\"request_timeout\"}");
 	slow = harness_connect(h.http_port);
 	assert_true(slow >= 0);
 	started = harness_now_ms();
@@ -385,6 +388,9 @@ static void test_request_errors(void **state)
 	assert_in_range(harness_now_ms() - started, 800, 3000);
 	close(slow);
 	expect_log(&h, ": closing: no complete request within 1 s (http.timeout_seconds)\n");
+	assert_int_equal(expect_metric_value(&h, "cadmon_connections_closed_total{port=\"http\","
+						 "reason=\"request_timeout\"}"),
+			 timed_out + 1);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 }
