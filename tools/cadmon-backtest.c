@@ -23,6 +23,7 @@
 #include "cadmon-version.h"
 #include "cli.h"
 #include "config.h"
+#include "fdio.h"
 #include "progress.h"
 #include "report_html.h"
 #include "report_json.h"
@@ -406,7 +407,7 @@ static int write_html_report(const struct options *options, const struct backtes
 	if (rc == 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0)
 		rc = -errno;
 	if (rc == 0)
-		rc = small_file_write_all(fd, data, len);
+		rc = fdio_write_all(fd, data, len);
 	free(data);
 	if (rc < 0)
 		fprintf(stderr, "cadmon-backtest: %s: cannot write the report: %s\n",

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 int small_file_read(const char *path, size_t max_bytes, char **text, size_t *len)
 {
@@ -24,21 +23,5 @@ int small_file_read(const char *path, size_t max_bytes, char **text, size_t *len
 	}
 	*text = buffer;
 	*len = used;
-	return 0;
-}
-
-int small_file_write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO; /* nothing written and no error: not a loop */
-		data += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }

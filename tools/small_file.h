@@ -11,8 +11,4 @@
  */
 int small_file_read(const char *path, size_t max_bytes, char **text, size_t *len);
 
-/** All of data[0..len) to fd, with write(2) (EINTR retried): 0, -errno, or -EIO when a write
- * wrote nothing. */
-int small_file_write_all(int fd, const char *data, size_t len);
-
 #endif

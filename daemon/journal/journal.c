@@ -11,6 +11,7 @@
 #include "array.h"
 #include "codec.h"
 #include "engine.h"
+#include "fdio.h"
 #include "statedir.h"
 
 /* A batch buffer grown past this by one huge line is given back after it is written. */
@@ -293,7 +294,7 @@ int journal_write(struct journal *journal)
 		return -EBADF;
 	if (journal->batch.failed)
 		return -ENOMEM;
-	rc = statedir_write_all(journal->fd, journal->batch.data, journal->batch.len);
+	rc = fdio_write_all(journal->fd, journal->batch.data, journal->batch.len);
 	if (rc < 0)
 		return rc;
 	journal->written_bytes += journal->batch.len;
@@ -531,7 +532,7 @@ static bool sink_to_file(void *ctx, const void *data, size_t len)
 {
 	struct snapshot_stream *stream = ctx;
 
-	stream->error = statedir_write_all(stream->fd, data, len);
+	stream->error = fdio_write_all(stream->fd, data, len);
 	return stream->error == 0;
 }
 

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 #define STATEDIR_SNAPSHOT_MAX_BYTES (UINT64_C(4) << 30)
 #define STATEDIR_QUARANTINE_TRIES 100
 
@@ -230,25 +232,6 @@ void statedir_files_free(struct statedir_files *files)
 	memset(files, 0, sizeof *files);
 }
 
-int statedir_write_all(int fd, const void *data, size_t len)
-{
-	const unsigned char *next = data;
-
-	while (len > 0) {
-		ssize_t wrote = write(fd, next, len);
-
-		if (wrote < 0 && errno == EINTR)
-			continue;
-		if (wrote < 0)
-			return -errno;
-		if (wrote == 0)
-			return -EIO;
-		next += wrote;
-		len -= (size_t)wrote;
-	}
-	return 0;
-}
-
 bool statedir_unlinked(int fd)
 {
 	struct stat st;
@@ -271,7 +254,7 @@ static int write_whole_buffer(void *ctx, int fd)
 {
 	const struct whole_buffer *buffer = ctx;
 
-	return statedir_write_all(fd, buffer->data, buffer->len);
+	return fdio_write_all(fd, buffer->data, buffer->len);
 }
 
 static int write_new_file(int at_fd, const char *name, statedir_fill_fn *fill, void *ctx)

@@ -141,7 +141,5 @@ int statedir_quarantine_snapshot(const struct statedir *dir, uint64_t index);
 int statedir_remove_segment(const struct statedir *dir, uint64_t first_index);
 int statedir_remove_snapshot(const struct statedir *dir, uint64_t index);
 
-/** Write all of data at the end of fd; -errno (EFBIG, ENOSPC, EIO...) on failure. */
-int statedir_write_all(int fd, const void *data, size_t len);
 
 #endif
