@@ -29,12 +29,13 @@
 /* max_operators 7 for 8 on duty: the operator with the least evidence is forgotten, so op-3
  * keeps his history and his episodes escalate instead of starting over (6 operator firings
  * and 3 escalations when the idlest was forgotten). */
-#define EXPECTED_ALERTS 68
-#define EXPECTED_FIRING 16 /* 4 operator, 12 system (3 receiver_down, 3 connection limit) */
+#define EXPECTED_ALERTS 72
+/* 4 operator, 14 system (3 receiver_down, 3 connection limit, 2 state_incomplete) */
+#define EXPECTED_FIRING 18
 #define EXPECTED_ESCALATED 5 /* 1 for want of an acknowledgement */
 #define EXPECTED_UPDATES 22
 #define EXPECTED_ACKNOWLEDGED 12 /* 9 repeats */
-#define EXPECTED_RESOLVED 13
+#define EXPECTED_RESOLVED 15
 
 static char *lines[MAX_LINES];
 static int line_op[MAX_LINES]; /* the operator each line is about */
@@ -100,6 +101,12 @@ static void make_shift(void)
 	int call = 0;
 
 	for (int minute = 0; minute < 360; minute += 1) {
+		/* An incomplete recovery before the first event (its refill dated by that event)
+		 * and one at minute 200: each resolves 2 h (the longest window) of events later. */
+		if (minute == 0 || minute == 200)
+			add_line("CONTROL {\"system\":\"state_incomplete\",\"state\":\"firing\","
+				 "\"reason\":\"%d journal records missing\"}",
+				 minute + 3);
 		/* A supervisor acknowledges the oldest open alert twice an hour; a feed source goes
 		 * silent for a while every 100 minutes (the daemon's control lines). */
 		if (minute % 30 == 29)
@@ -1284,7 +1291,7 @@ static void test_other_format_reported(void **state)
 
 	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL,
 				   NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 1, this cadmond reads 13 to 17");
+	assert_string_equal(why, "snapshot format 1, this cadmond reads 13 to 18");
 	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
@@ -1295,10 +1302,10 @@ static void test_other_format_reported(void **state)
 	writer.data[8] = 3; /* the u32 format after the magic, little-endian */
 	assert_int_equal(engine_snapshot_format(writer.data, writer.len), 3);
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 3, this cadmond reads 13 to 17");
-	writer.data[8] = 18; /* a newer build's: refused as well, never misread */
+	assert_string_equal(why, "snapshot format 3, this cadmond reads 13 to 18");
+	writer.data[8] = 19; /* a newer build's: refused as well, never misread */
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 18, this cadmond reads 13 to 17");
+	assert_string_equal(why, "snapshot format 19, this cadmond reads 13 to 18");
 	assert_int_equal(engine_snapshot_format("CADMSNAP", 8), 0);
 	codec_writer_release(&writer);
 }
@@ -1478,7 +1485,7 @@ static size_t c1_first_arrival(const struct codec_writer *w)
 static void test_restore_out_of_memory_anywhere_is_no_damage(void **state)
 {
 	size_t len = 0;
-	unsigned char *data = slurp(GOLDEN_DIR "snapshot-format17.bin", &len);
+	unsigned char *data = slurp(GOLDEN_DIR "snapshot-format18.bin", &len);
 	struct codec_writer parsable = {0};
 	char why[ENGINE_WHY_MAX] = "";
 	struct engine *engine;
@@ -1510,44 +1517,133 @@ static void test_restore_out_of_memory_anywhere_is_no_damage(void **state)
 	free(data);
 }
 
-/* Format-13 to 16 snapshots (tests/data/golden's, of the builds before 14 to 17) are still
+/* Format-13 to 17 snapshots (tests/data/golden's, of the builds before 14 to 18) are still
  * read: their 5 call owners kept, each one's events waiting counted again from the restored
  * reorder buffer (13 saved no count, 14 one of completions owed: c3 and h1, both events
  * waiting, owed 1 each and now wait 2), each one's first arrival (none saved before 16) that
- * of the oldest of its events waiting, and the repeat callers' sweep (its position saved from
- * 17) from its first home, so that each snapshots again to the bytes of the format-17 file of
- * the same shift but two: c1's first arrival, 1 from 16 (its first event, applied since), is 8
- * (its oldest waiting) when made again, which counts the same events to it (no other owner's
- * event of c1 waits); and the sweep's position at the end. A rollback cannot misread 17: a
- * build of 16 refuses it (test_other_format_reported). */
+ * of the oldest of its events waiting, the repeat callers' sweep (its position saved from 17)
+ * from its first home, and no state_incomplete alert (its refill time saved from 18: none
+ * open), so that each snapshots again to the bytes of the format-18 file of the same shift but
+ * two: c1's first arrival, 1 from 16 (its first event, applied since), is 8 (its oldest
+ * waiting) when made again, which counts the same events to it (no other owner's event of c1
+ * waits); and the sweep's position. A rollback cannot misread 18: a build of 17 refuses it
+ * (test_other_format_reported). */
 static void test_older_formats_snapshot_read(void **state)
 {
-	struct codec_writer from[5] = {{0}};
-	struct binding_stats binding[5];
-	static const char *const files[5] = { "snapshot-format13.bin", "snapshot-format14.bin",
-					       "snapshot-format15.bin", "snapshot-format16.bin",
-					       "snapshot-format17.bin" };
+	enum { FILES = 6, NEWEST = FILES - 1 };
+	struct codec_writer from[FILES] = {{0}};
+	struct binding_stats binding[FILES];
+	static const char *const files[FILES] = {
+		"snapshot-format13.bin", "snapshot-format14.bin", "snapshot-format15.bin",
+		"snapshot-format16.bin", "snapshot-format17.bin", "snapshot-format18.bin"
+	};
+	/* the end: [u32 slots][u32 sweep home][i64 state_incomplete's since][u32 CRC] */
+	static const unsigned char none_open[8] = { 0xff, 0xff, 0xff, 0xff,
+						    0xff, 0xff, 0xff, 0x7f };
 	char path[512];
 	(void)state;
 
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < FILES; i++) {
 		snprintf(path, sizeof(path), "%s%s", GOLDEN_DIR, files[i]);
 		restore_golden(path, &from[i], &binding[i]);
 	}
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < FILES; i++) {
+		size_t len = from[NEWEST].len;
 		assert_int_equal(binding[i].calls, 5);
-		assert_int_equal(engine_snapshot_format(from[i].data, from[i].len), 17);
-		assert_int_equal(from[i].len, from[4].len);
+		assert_int_equal(engine_snapshot_format(from[i].data, from[i].len), 18);
+		assert_int_equal(from[i].len, len);
 		size_t c1 = c1_first_arrival(&from[i]);
 		assert_int_equal(from[i].data[c1], i < 3 ? 8 : 1);
 		from[i].data[c1] = 1;
-		/* all but [u32 slots][u32 sweep home] and the CRC */
-		assert_memory_equal(from[i].data, from[4].data, from[4].len - 12);
+		/* all but the sweep's [u32 slots][u32 home], the since and the CRC */
+		assert_memory_equal(from[i].data, from[NEWEST].data, len - 20);
 		if (i < 4) /* the sweep from its first home */
-			assert_memory_equal(from[i].data + from[i].len - 8, "\0\0\0\0", 4);
+			assert_memory_equal(from[i].data + len - 16, "\0\0\0\0", 4);
+		else
+			assert_memory_equal(from[i].data + len - 20,
+					    from[NEWEST].data + len - 20, 8);
+		assert_memory_equal(from[i].data + len - 12, none_open, 8);
 	}
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < FILES; i++)
 		codec_writer_release(&from[i]);
+}
+
+/* One completed call a minute, minutes [from, to), from op-1. */
+static void feed_minutes(struct engine *engine, int from, int to)
+{
+	char line[256];
+	struct engine_verdict verdict;
+
+	for (int minute = from; minute < to; minute++) {
+		int64_t start = T0 + (int64_t)minute * 60000;
+		int len = snprintf(line, sizeof(line),
+				   "{\"type\":\"call_start\",\"call_id\":\"m%d\",\"ts\":%lld,"
+				   "\"operator\":\"op-1\",\"agency\":\"DEMO\"}",
+				   minute, (long long)start);
+		engine_process(engine, NULL, line, (size_t)len, &verdict);
+		len = snprintf(line, sizeof(line),
+			       "{\"type\":\"call_end\",\"call_id\":\"m%d\",\"ts\":%lld,"
+			       "\"released_by\":\"caller\"}",
+			       minute, (long long)(start + 30000));
+		engine_process(engine, NULL, line, (size_t)len, &verdict);
+	}
+}
+
+/* A state_incomplete control (a recovery without some history) raises a warning saying why and
+ * for how long; raised before any event, its refill is dated by the first event taken in order
+ * (minute 1), and it resolves at the first event a whole longest window (2 h) later, not
+ * before: also in an engine restored from a snapshot taken on the way. */
+static void test_state_incomplete_resolves_after_the_longest_window(void **state)
+{
+	static const char control[] = "{\"system\":\"state_incomplete\",\"state\":\"firing\","
+				      "\"reason\":\"3 journal records missing\"}";
+	struct config config = test_config();
+	struct alerts got = {0}, restored = {0};
+	struct codec_writer writer = {0};
+	char why[ENGINE_WHY_MAX];
+	(void)state;
+
+	struct engine *engine = engine_new(&config, collect, &got);
+	assert_int_equal(engine_control(engine, control, strlen(control), T0, why, sizeof(why)), 0);
+	assert_int_equal(got.count, 1);
+	assert_string_equal(got.text[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"f94073748bdfe7ce\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:00:00.000Z\",\"type\":\"system\","
+			    "\"system\":\"state_incomplete\",\"severity\":\"warning\","
+			    "\"message\":\"recovered without some history (3 journal records "
+			    "missing): alerts may be missed until 7200 s more of events refill the "
+			    "rule windows\"}");
+	assert_true(engine_system_alert_open(engine, "state_incomplete", ""));
+	feed_minutes(engine, 1, 60);
+	engine_snapshot(engine, &writer);
+	struct engine *copy = engine_restore(writer.data, writer.len, &config, collect, &restored,
+					     why, sizeof(why));
+	assert_non_null(copy);
+	feed_minutes(engine, 60, 121); /* up to 09:00 + 2 h - 1 min, all taken in order */
+	feed_minutes(copy, 60, 121);
+	engine_flush(engine);
+	engine_flush(copy);
+	assert_int_equal(got.count, 1);
+	assert_int_equal(restored.count, 0);
+	feed_minutes(engine, 121, 122); /* 10:01: 2 h after the first event */
+	feed_minutes(copy, 121, 122);
+	engine_flush(engine);
+	engine_flush(copy);
+	assert_int_equal(got.count, 2);
+	assert_string_equal(got.text[1],
+			    "{\"alert\":\"resolved\",\"alert_id\":\"f94073748bdfe7ce\",\"seq\":2,"
+			    "\"ts\":\"2026-11-29T10:01:00.000Z\",\"type\":\"system\","
+			    "\"system\":\"state_incomplete\",\"severity\":\"warning\","
+			    "\"message\":\"the rule windows hold 7200 s of events taken since the "
+			    "incomplete recovery: detection has its whole history again\"}");
+	assert_int_equal(restored.count, 1);
+	assert_string_equal(restored.text[0], got.text[1]);
+	assert_false(engine_system_alert_open(engine, "state_incomplete", ""));
+	engine_free(engine);
+	engine_free(copy);
+	codec_writer_release(&writer);
+	clear(&got);
+	clear(&restored);
 }
 
 /* The saved configuration goes through the parser's checks before the engine uses it. */
@@ -1723,6 +1819,7 @@ int main(void)
 		cmocka_unit_test(test_counters_by_name),
 		cmocka_unit_test(test_other_format_reported),
 		cmocka_unit_test(test_older_formats_snapshot_read),
+		cmocka_unit_test(test_state_incomplete_resolves_after_the_longest_window),
 		cmocka_unit_test(test_restore_out_of_memory_anywhere_is_no_damage),
 		cmocka_unit_test(test_stamp_read_back),
 		cmocka_unit_test(test_equal_state_equal_bytes),

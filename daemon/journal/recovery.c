@@ -749,6 +749,7 @@ static void warn_gaps(const struct recovery_pass *pass, const struct segment_che
 			expected++;
 		end_lost = !checks[i].ended;
 		if (known && checks[i].first_index > expected) {
+			pass->recovery->summary.records_missing += checks[i].first_index - expected;
 			statedir_segment_name(checks[i].first_index, name);
 			log_msg(LOG_WARNING,
 				"recovery: %s/journal: records %" PRIu64 " to %" PRIu64
@@ -1145,12 +1146,13 @@ static void warn_missing_next(struct recovery_pass *pass, const struct statedir_
 }
 
 /* Without a snapshot the journal must start at record 1, or history is missing. */
-static void warn_missing_history(const struct recovery_pass *pass,
+static void warn_missing_history(struct recovery_pass *pass,
 				 const struct statedir_files *files)
 {
 	if (pass->recovery->summary.from_snapshot || files->segment_count == 0 ||
 	    files->segments[0] <= 1)
 		return;
+	pass->recovery->summary.history_first = files->segments[0];
 	log_msg(LOG_ERR,
 		"recovery: no usable snapshot and the journal starts at record %" PRIu64
 		": the state is rebuilt from the segments left only (windows and open alerts may "
@@ -1247,6 +1249,49 @@ int recovery_checkpoint(struct journal *journal, struct recovery *recovery)
 		recovery->open_segment = false;
 	}
 	return journal_checkpoint(journal, recovery->engine, true);
+}
+
+/* One more of reason's parts, "; " before all but the first; what does not fit is cut. */
+static void add_loss(char *reason, size_t size, const char *loss)
+{
+	size_t used = strlen(reason);
+
+	if (used + 1 < size)
+		snprintf(reason + used, size - used, "%s%s", used ? "; " : "", loss);
+}
+
+bool recovery_incomplete(const struct recovery_summary *summary, char *reason, size_t size)
+{
+	char loss[96];
+
+	if (size == 0)
+		return false;
+	reason[0] = '\0';
+	if (summary->history_first > 0) {
+		snprintf(loss, sizeof loss,
+			 "no snapshot, and the journal starts at record %" PRIu64,
+			 summary->history_first);
+		add_loss(reason, size, loss);
+	}
+	if (summary->next_segment_missing)
+		add_loss(reason, size, "the segment after the snapshot is missing");
+	if (summary->records_missing > 0) {
+		snprintf(loss, sizeof loss, "%" PRIu64 " journal records missing",
+			 summary->records_missing);
+		add_loss(reason, size, loss);
+	}
+	if (summary->corrupt_segments > 0) {
+		snprintf(loss, sizeof loss, "%" PRIu64 " damaged segments set aside",
+			 summary->corrupt_segments);
+		add_loss(reason, size, loss);
+	}
+	if (summary->future_rejected > 0) {
+		snprintf(loss, sizeof loss,
+			 "%" PRIu64 " lines ahead of this host's clock not replayed",
+			 summary->future_rejected);
+		add_loss(reason, size, loss);
+	}
+	return reason[0] != '\0';
 }
 
 void recovery_log_summary(const struct recovery_summary *summary)

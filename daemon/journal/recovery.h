@@ -77,6 +77,9 @@ struct recovery_summary {
 	uint64_t last_index;    /* last good record on disk */
 	uint64_t future_rejected; /* replayed lines refused by the guard against the future */
 	bool next_segment_missing; /* the segment the snapshot's stamp says follows it is gone */
+	uint64_t history_first;    /* no usable snapshot and the journal starts at this record
+				    * (> 1); 0: no history missing */
+	uint64_t records_missing;  /* record numbers missing between segments */
 	double seconds;
 };
 
@@ -142,6 +145,13 @@ int recovery_run_reader(struct statedir *dir, struct journal *journal,
  * (a full disk: the daemon then starts degraded and tries again later).
  */
 int recovery_checkpoint(struct journal *journal, struct recovery *recovery);
+
+/**
+ * Did the recovery rebuild the state without some of its history (no snapshot and a journal
+ * that does not start at record 1, a segment missing or set aside as damaged, lines not
+ * replayed)? Then true, with what was lost in a few words in reason (at most size - 1 bytes).
+ */
+bool recovery_incomplete(const struct recovery_summary *summary, char *reason, size_t size);
 
 /** Log the summary in one line. */
 void recovery_log_summary(const struct recovery_summary *summary);

@@ -1379,6 +1379,11 @@ void store_log_start(const struct store *store)
 	recovery_log_summary(&store->recovered);
 }
 
+bool store_recovered_incomplete(const struct store *store, char *reason, size_t size)
+{
+	return recovery_incomplete(&store->recovered, reason, size);
+}
+
 /* Room in the batch for one more input record (a full batch is committed first); false when
  * degraded (the input is not journaled, counted) or stopping. */
 static bool accept_input(struct store *store)
