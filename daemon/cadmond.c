@@ -498,21 +498,6 @@ static void cadmond_control(void *ctx, const struct control *control)
 		log_msg(LOG_WARNING, "control line not applied: %s: %s", why, line);
 }
 
-/* A recovery that rebuilt the state without some of its history: a state_incomplete system
- * alert (journaled, so a later recovery raises it again until the windows have refilled). */
-static void cadmond_tell_incomplete_state(struct cadmond *cadmond, const struct config *config)
-{
-	struct control control = { .kind = CONTROL_STATE_INCOMPLETE, .firing = true };
-
-	if (!store_recovered_incomplete(cadmond->store, control.reason, sizeof control.reason))
-		return;
-	log_msg(LOG_WARNING,
-		"recovery: the state is incomplete (%s): system alert state_incomplete until "
-		"%" PRIu32 " s more of events refill the rule windows",
-		control.reason, config_longest_window_seconds(config));
-	cadmond_control(cadmond, &control);
-}
-
 /* {"notice":"ack: WHY"} for the console, with WHY escaped as JSON. */
 static void cadmond_console_notice(const char *why, char *reply, size_t reply_size)
 {
@@ -1501,7 +1486,6 @@ static int cadmond_setup(struct cadmond *cadmond, const struct auth_tokens *toke
 		      receivers_new(cadmond->base, config, &receivers_hooks, why, why_size)))
 		return -EINVAL;
 	engine_board(cadmond->engine, cadmond_seed_receiver, cadmond->receivers);
-	cadmond_tell_incomplete_state(cadmond, config);
 	feed_server_set_journal(cadmond->feeds, &journal);
 	if (config->i3.enabled &&
 	    !(cadmond->i3 = i3_server_new(cadmond->engine, config, &journal, why, why_size)))

@@ -124,7 +124,8 @@ static int parse_system(struct json_object *object, struct control *out, char *w
 	if (strcmp(system, "state_incomplete") == 0 && !out->firing)
 		return fail(why, why_size, "a state_incomplete line is only \"firing\"");
 	if (strcmp(system, "journal_degraded") == 0 || strcmp(system, "state_incomplete") == 0) {
-		out->kind = system[0] == 'j' ? CONTROL_JOURNAL_DEGRADED : CONTROL_STATE_INCOMPLETE;
+		out->kind = strcmp(system, "journal_degraded") == 0 ? CONTROL_JOURNAL_DEGRADED
+								     : CONTROL_STATE_INCOMPLETE;
 		return string_value(object, "reason", 0, CONTROL_REASON_MAX, out->reason) < 0
 			       ? fail(why, why_size,
 				      "\"reason\" must be a string of at most 128 bytes")

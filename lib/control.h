@@ -28,8 +28,9 @@
  *    configuration key>","refused":N,"seconds":N}
  *
  * "note" may be left out (""). Other keys are ignored. A state_incomplete line (a recovery
- * that could not rebuild every window: engine_control) is only ever "firing": the engine
- * resolves its alert by itself, once the rule windows have refilled in event time.
+ * that lost some history) is only ever "firing": the engine resolves its alert by itself,
+ * once the rule windows have refilled in event time. The recovery applies it, not journaled:
+ * the snapshot it then writes holds the alert.
  */
 
 #define CONTROL_LINE_MAX 1024  /* longest control line taken from a console */

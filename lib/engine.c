@@ -98,9 +98,9 @@ struct engine {
 	 * those counters, and its value at the last look at every limit. */
 	uint64_t limit_moves;
 	uint64_t limit_moves_seen;
-	/* The state_incomplete alert (a recovery without some history): the center time it was
-	 * raised at (STATE_COMPLETE: none open; INT64_MIN: raised before any event, its time
-	 * the first event's), and, derived, the center time that resolves it (refill_at). */
+	/* The state_incomplete alert (a recovery without some history): the time its refill
+	 * counts from (STATE_COMPLETE: none open), and, derived, the center time that resolves
+	 * it (set_refill_time). */
 	int64_t incomplete_since_ms;
 	int64_t incomplete_until_ms;
 };
@@ -2178,45 +2178,49 @@ static void apply_system(struct engine *engine, const struct control *control, i
 
 /* ---- state_incomplete: a recovery without some of its history ----------------------- */
 
-/* The center time that resolves an open state_incomplete alert: a whole longest rule window
- * of events taken after it was raised; INT64_MIN while its own time waits for the first
- * event; STATE_COMPLETE when none is open. */
+/* The center time that resolves an open state_incomplete alert, refill_seconds after it was
+ * raised; STATE_COMPLETE when none is open. */
 static void set_refill_time(struct engine *engine)
 {
 	int64_t since = engine->incomplete_since_ms;
-	int64_t window_ms = (int64_t)config_longest_window_seconds(&engine->config) * 1000;
+	int64_t window_ms = (int64_t)config_refill_seconds(&engine->config) * 1000;
 
-	if (since == STATE_COMPLETE || since == INT64_MIN)
-		engine->incomplete_until_ms = since;
+	if (since == STATE_COMPLETE)
+		engine->incomplete_until_ms = STATE_COMPLETE;
 	else /* a far-future since never resolves rather than wrap */
 		engine->incomplete_until_ms =
 			since <= INT64_MAX - 1 - window_ms ? since + window_ms : INT64_MAX - 1;
 }
 
-/* The center time reached incomplete_until_ms: the first event after an alert raised before
- * any dates it, or the windows have refilled and it resolves. */
-static void state_refilled(struct engine *engine)
+static void resolve_incomplete(struct engine *engine, int64_t ts_ms, const char *message)
 {
-	char message[SYSALERT_MESSAGE_MAX];
 	struct sysalert_notice notice = { .system = "state_incomplete", .key = "",
 					  .severity = "warning", .message = message,
-					  .ts_ms = engine->center_ms };
-	bool first_event = engine->incomplete_since_ms == INT64_MIN;
+					  .ts_ms = ts_ms };
 
-	engine->incomplete_since_ms = first_event ? engine->center_ms : STATE_COMPLETE;
+	engine->incomplete_since_ms = STATE_COMPLETE;
 	set_refill_time(engine);
-	if (first_event)
-		return;
-	snprintf(message, sizeof(message),
-		 "the rule windows hold %" PRIu32 " s of events taken since the incomplete "
-		 "recovery: detection has its whole history again",
-		 config_longest_window_seconds(&engine->config));
 	sysalerts_resolve(engine->sysalerts, &notice);
 }
 
-/* A recovery that rebuilt the state without some of its history (the daemon's observation,
- * why in reason): warning, resolved by the engine once the windows have refilled. Another one
- * while it is open starts the refill again. */
+/* The center time reached incomplete_until_ms: the windows have refilled. */
+static void state_refilled(struct engine *engine)
+{
+	char message[SYSALERT_MESSAGE_MAX];
+
+	snprintf(message, sizeof(message),
+		 "the rule windows hold %" PRIu32 " s of events taken since the incomplete "
+		 "recovery: detection has its whole history again",
+		 config_refill_seconds(&engine->config));
+	resolve_incomplete(engine, engine->center_ms, message);
+}
+
+/* A recovery that rebuilt the state without some of its history (the daemon's observation at
+ * ts_ms, its clock; why in reason): a warning, resolved by the engine once a refill's worth of
+ * events later than both that time and the center's has been taken in order. The lost events
+ * came before ts_ms, and the center never runs ahead of the host clock, so it cannot resolve
+ * before the windows hold only events taken after the loss. Another one while it is open
+ * resolves it and raises a new one, so that every loss is told. */
 static void apply_state_incomplete(struct engine *engine, const struct control *control,
 				   int64_t ts_ms)
 {
@@ -2225,13 +2229,18 @@ static void apply_state_incomplete(struct engine *engine, const struct control *
 					  .severity = "warning", .message = message,
 					  .ts_ms = ts_ms };
 
+	if (sysalerts_is_open(engine->sysalerts, "state_incomplete", ""))
+		resolve_incomplete(engine, ts_ms,
+				   "superseded: another recovery lost history since (the next "
+				   "notice)");
 	snprintf(message, sizeof(message),
 		 "recovered without some history (%s): alerts may be missed until %" PRIu32
 		 " s more of events refill the rule windows",
-		 control->reason, config_longest_window_seconds(&engine->config));
-	engine->incomplete_since_ms = engine->center_ms; /* INT64_MIN: the first event's */
+		 control->reason, config_refill_seconds(&engine->config));
+	if (!sysalerts_raise(engine->sysalerts, &notice))
+		return; /* out of memory (counted): no refill time without its alert */
+	engine->incomplete_since_ms = ts_ms > engine->center_ms ? ts_ms : engine->center_ms;
 	set_refill_time(engine);
-	sysalerts_raise(engine->sysalerts, &notice);
 }
 
 int engine_control(struct engine *engine, const char *line, size_t len, int64_t ts_ms, char *why,

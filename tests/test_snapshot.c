@@ -101,9 +101,9 @@ static void make_shift(void)
 	int call = 0;
 
 	for (int minute = 0; minute < 360; minute += 1) {
-		/* An incomplete recovery before the first event (its refill dated by that event)
-		 * and one at minute 200: each resolves 2 h (the longest window) of events later. */
-		if (minute == 0 || minute == 200)
+		/* Two incomplete recoveries (a daemon's control lines, dated as the others): each
+		 * resolves 2 h (the longest window) of events later. */
+		if (minute == 10 || minute == 200)
 			add_line("CONTROL {\"system\":\"state_incomplete\",\"state\":\"firing\","
 				 "\"reason\":\"%d journal records missing\"}",
 				 minute + 3);
@@ -1589,14 +1589,23 @@ static void feed_minutes(struct engine *engine, int from, int to)
 	}
 }
 
-/* A state_incomplete control (a recovery without some history) raises a warning saying why and
- * for how long; raised before any event, its refill is dated by the first event taken in order
- * (minute 1), and it resolves at the first event a whole longest window (2 h) later, not
- * before: also in an engine restored from a snapshot taken on the way. */
+static void state_incomplete(struct engine *engine, const char *reason, int64_t ts_ms)
+{
+	char line[256], why[ENGINE_WHY_MAX];
+	int len = snprintf(line, sizeof(line),
+			   "{\"system\":\"state_incomplete\",\"state\":\"firing\","
+			   "\"reason\":\"%s\"}",
+			   reason);
+
+	assert_int_equal(engine_control(engine, line, (size_t)len, ts_ms, why, sizeof(why)), 0);
+}
+
+/* A state_incomplete control (a recovery without some history, at 08:00 by the daemon's
+ * clock) raises a warning saying why and for how long, and resolves at the first event taken
+ * in order a whole longest window (2 h) after it, not before: also in an engine restored from
+ * a snapshot taken on the way. */
 static void test_state_incomplete_resolves_after_the_longest_window(void **state)
 {
-	static const char control[] = "{\"system\":\"state_incomplete\",\"state\":\"firing\","
-				      "\"reason\":\"3 journal records missing\"}";
 	struct config config = test_config();
 	struct alerts got = {0}, restored = {0};
 	struct codec_writer writer = {0};
@@ -1604,7 +1613,7 @@ static void test_state_incomplete_resolves_after_the_longest_window(void **state
 	(void)state;
 
 	struct engine *engine = engine_new(&config, collect, &got);
-	assert_int_equal(engine_control(engine, control, strlen(control), T0, why, sizeof(why)), 0);
+	state_incomplete(engine, "3 journal records missing", T0);
 	assert_int_equal(got.count, 1);
 	assert_string_equal(got.text[0],
 			    "{\"alert\":\"firing\",\"alert_id\":\"f94073748bdfe7ce\",\"seq\":1,"
@@ -1619,20 +1628,20 @@ static void test_state_incomplete_resolves_after_the_longest_window(void **state
 	struct engine *copy = engine_restore(writer.data, writer.len, &config, collect, &restored,
 					     why, sizeof(why));
 	assert_non_null(copy);
-	feed_minutes(engine, 60, 121); /* up to 09:00 + 2 h - 1 min, all taken in order */
-	feed_minutes(copy, 60, 121);
+	feed_minutes(engine, 60, 120); /* up to 09:59, all taken in order */
+	feed_minutes(copy, 60, 120);
 	engine_flush(engine);
 	engine_flush(copy);
 	assert_int_equal(got.count, 1);
 	assert_int_equal(restored.count, 0);
-	feed_minutes(engine, 121, 122); /* 10:01: 2 h after the first event */
-	feed_minutes(copy, 121, 122);
+	feed_minutes(engine, 120, 121); /* 10:00: 2 h after the loss was told */
+	feed_minutes(copy, 120, 121);
 	engine_flush(engine);
 	engine_flush(copy);
 	assert_int_equal(got.count, 2);
 	assert_string_equal(got.text[1],
 			    "{\"alert\":\"resolved\",\"alert_id\":\"f94073748bdfe7ce\",\"seq\":2,"
-			    "\"ts\":\"2026-11-29T10:01:00.000Z\",\"type\":\"system\","
+			    "\"ts\":\"2026-11-29T10:00:00.000Z\",\"type\":\"system\","
 			    "\"system\":\"state_incomplete\",\"severity\":\"warning\","
 			    "\"message\":\"the rule windows hold 7200 s of events taken since the "
 			    "incomplete recovery: detection has its whole history again\"}");
@@ -1644,6 +1653,77 @@ static void test_state_incomplete_resolves_after_the_longest_window(void **state
 	codec_writer_release(&writer);
 	clear(&got);
 	clear(&restored);
+}
+
+/* The refill counts from the daemon's clock when the loss was told, not from the center's
+ * time then (the events lost came after the center's last one): after a downtime longer than
+ * a window the first events do not resolve it. A second loss while it is open resolves it
+ * ("superseded") and raises a new one, whose refill counts from then. */
+static void test_state_incomplete_counts_from_the_loss(void **state)
+{
+	struct config config = test_config();
+	struct alerts got = {0};
+	(void)state;
+
+	struct engine *engine = engine_new(&config, collect, &got);
+	feed_minutes(engine, 0, 10);             /* 08:00-08:09 kept */
+	state_incomplete(engine, "the segment after the snapshot is missing",
+			 T0 + 9 * 3600 * 1000); /* 17:00: 08:10-16:59 lost */
+	feed_minutes(engine, 9 * 60, 9 * 60 + 10); /* 17:00-17:09 */
+	engine_flush(engine);
+	assert_int_equal(count_kind(&got, "resolved"), 0);
+	assert_true(engine_system_alert_open(engine, "state_incomplete", ""));
+	state_incomplete(engine, "2 damaged segments set aside", T0 + 10 * 3600 * 1000); /* 18:00 */
+	assert_int_equal(count_kind(&got, "resolved"), 1);
+	assert_int_equal(count_kind(&got, "firing"), 2);
+	assert_non_null(strstr(got.text[got.count - 2],
+			       "\"message\":\"superseded: another recovery lost history since "
+			       "(the next notice)\"}"));
+	assert_non_null(strstr(got.text[got.count - 2], "\"ts\":\"2026-11-29T18:00:00.000Z\""));
+	assert_non_null(strstr(got.text[got.count - 1], "(2 damaged segments set aside)"));
+	feed_minutes(engine, 9 * 60 + 10, 12 * 60); /* to 19:59: 18:00 + 2 h not reached */
+	engine_flush(engine);
+	assert_int_equal(count_kind(&got, "resolved"), 1);
+	feed_minutes(engine, 12 * 60, 12 * 60 + 1); /* 20:00 */
+	engine_flush(engine);
+	assert_int_equal(count_kind(&got, "resolved"), 2);
+	assert_non_null(strstr(got.text[got.count - 1], "\"ts\":\"2026-11-29T20:00:00.000Z\""));
+	engine_free(engine);
+	clear(&got);
+}
+
+/* A snapshot whose refill time and open alerts disagree is damaged: an open state_incomplete
+ * alert without a time, and a time without the alert. */
+static void test_state_incomplete_inconsistent_is_damage(void **state)
+{
+	static const unsigned char none[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
+	static const unsigned char eight_am[8] = { 0 }; /* any time: 1970 here */
+	struct config config = test_config();
+	struct codec_writer open = {0}, closed = {0};
+	char why[ENGINE_WHY_MAX];
+	(void)state;
+
+	struct engine *engine = engine_new(&config, NULL, NULL);
+	feed_minutes(engine, 0, 5);
+	engine_snapshot(engine, &closed);
+	state_incomplete(engine, "3 journal records missing", T0 + 600000);
+	engine_snapshot(engine, &open);
+	engine_free(engine);
+	for (int i = 0; i < 2; i++) {
+		struct codec_writer *w = i == 0 ? &open : &closed;
+		struct engine *ok = engine_restore(w->data, w->len, &config, NULL, NULL, why,
+						   sizeof(why));
+		assert_non_null(ok);
+		engine_free(ok);
+		memcpy(w->data + w->len - 12, i == 0 ? none : eight_am, 8);
+		uint32_t crc = codec_crc32c(0, w->data, w->len - 4);
+		for (int b = 0; b < 4; b++)
+			w->data[w->len - 4 + (size_t)b] = (unsigned char)(crc >> (8 * b));
+		assert_null(engine_restore(w->data, w->len, &config, NULL, NULL, why, sizeof(why)));
+		assert_string_equal(why, "snapshot damaged: inconsistent state");
+	}
+	codec_writer_release(&open);
+	codec_writer_release(&closed);
 }
 
 /* The saved configuration goes through the parser's checks before the engine uses it. */
@@ -1820,6 +1900,8 @@ int main(void)
 		cmocka_unit_test(test_other_format_reported),
 		cmocka_unit_test(test_older_formats_snapshot_read),
 		cmocka_unit_test(test_state_incomplete_resolves_after_the_longest_window),
+		cmocka_unit_test(test_state_incomplete_counts_from_the_loss),
+		cmocka_unit_test(test_state_incomplete_inconsistent_is_damage),
 		cmocka_unit_test(test_restore_out_of_memory_anywhere_is_no_damage),
 		cmocka_unit_test(test_stamp_read_back),
 		cmocka_unit_test(test_equal_state_equal_bytes),

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "control.h"
 #include "handoff.h"
 #include "hostclock.h"
 #include "journal.h"
@@ -82,6 +83,7 @@ void recovery_router_init(struct recovery_router *router, engine_alert_fn live, 
 	memset(router, 0, sizeof *router);
 	router->live = live;
 	router->live_ctx = live_ctx;
+	router->wall_ms = hostclock_wall_ms;
 }
 
 static int push_alert(struct recovery_alert **alerts, size_t *count, size_t *capacity,
@@ -1160,6 +1162,39 @@ static void warn_missing_history(struct recovery_pass *pass,
 		files->segments[0]);
 }
 
+/* What the recovery lost, told to the supervisors: a state_incomplete system alert in the
+ * state handed over (the checkpoint's snapshot holds it, so a start that fails before its
+ * notice is journaled still shows it), dated by this host's clock; its notice goes with the
+ * replayed alerts never delivered, journaled and delivered after the checkpoint. */
+static void raise_incomplete(struct recovery_pass *pass, const struct config *config)
+{
+	struct recovery *recovery = pass->recovery;
+	struct control control = { .kind = CONTROL_STATE_INCOMPLETE, .firing = true };
+	char line[CONTROL_LINE_MAX + 1], why[256];
+	size_t len;
+	uint64_t before = pass->router->recovered_count;
+
+	if (!recovery_incomplete(&recovery->summary, control.reason, sizeof control.reason))
+		return;
+	log_msg(LOG_WARNING,
+		"recovery: the state is incomplete (%s): system alert state_incomplete until "
+		"%" PRIu32 " s more of events refill the rule windows",
+		control.reason, config_refill_seconds(config));
+	if (!(len = control_format(&control, line, sizeof line))) {
+		log_msg(LOG_ERR, "recovery: out of memory: state_incomplete not raised");
+		return;
+	}
+	pass->router->replaying = true; /* the notice joins the alerts to deliver */
+	int64_t now_ms = pass->router->wall_ms();
+
+	if (engine_control(recovery->engine, line, len, now_ms, why, sizeof why) < 0)
+		log_msg(LOG_ERR, "recovery: state_incomplete not raised: %s", why);
+	pass->router->replaying = false;
+	if (pass->router->recovered_count > before)
+		recovery->summary.incomplete_seq =
+			pass->router->recovered[pass->router->recovered_count - 1].seq;
+}
+
 int recovery_run(struct statedir *dir, struct journal *journal, const struct config *config,
 		 struct recovery_router *router, struct recovery *recovery, char *why,
 		 size_t why_size)
@@ -1220,6 +1255,8 @@ int recovery_run_reader(struct statedir *dir, struct journal *journal,
 	/* The journal's tail ran under the snapshot's configuration; now take today's. */
 	if (rc == 0)
 		rc = engine_reconfigure(recovery->engine, config);
+	if (rc == 0)
+		raise_incomplete(&pass, config);
 	statedir_files_free(&files);
 	if (rc < 0) {
 		snprintf(why, why_size, "recovery from %s failed: %s", dir->path,
@@ -1269,26 +1306,20 @@ bool recovery_incomplete(const struct recovery_summary *summary, char *reason, s
 	reason[0] = '\0';
 	if (summary->history_first > 0) {
 		snprintf(loss, sizeof loss,
-			 "no snapshot, and the journal starts at record %" PRIu64,
+			 "no usable snapshot, journal from record %" PRIu64,
 			 summary->history_first);
 		add_loss(reason, size, loss);
 	}
 	if (summary->next_segment_missing)
-		add_loss(reason, size, "the segment after the snapshot is missing");
+		add_loss(reason, size, "segment after snapshot missing");
 	if (summary->records_missing > 0) {
-		snprintf(loss, sizeof loss, "%" PRIu64 " journal records missing",
+		snprintf(loss, sizeof loss, "%" PRIu64 " records missing",
 			 summary->records_missing);
 		add_loss(reason, size, loss);
 	}
 	if (summary->corrupt_segments > 0) {
 		snprintf(loss, sizeof loss, "%" PRIu64 " damaged segments set aside",
 			 summary->corrupt_segments);
-		add_loss(reason, size, loss);
-	}
-	if (summary->future_rejected > 0) {
-		snprintf(loss, sizeof loss,
-			 "%" PRIu64 " lines ahead of this host's clock not replayed",
-			 summary->future_rejected);
 		add_loss(reason, size, loss);
 	}
 	return reason[0] != '\0';

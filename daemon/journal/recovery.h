@@ -47,6 +47,9 @@ struct recovery_router {
 	size_t recovered_count;
 	size_t recovered_capacity;
 	bool recovered_lost; /* out of memory keeping one */
+	/* the host's clock that dates what recovery itself raises (state_incomplete):
+	 * hostclock_wall_ms, or a test's */
+	int64_t (*wall_ms)(void);
 };
 
 /* An alert to journal after recovery: produced by replay, or salvaged from a quarantined
@@ -80,6 +83,7 @@ struct recovery_summary {
 	uint64_t history_first;    /* no usable snapshot and the journal starts at this record
 				    * (> 1); 0: no history missing */
 	uint64_t records_missing;  /* record numbers missing between segments */
+	uint64_t incomplete_seq;   /* the state_incomplete notice raised for them; 0: none */
 	double seconds;
 };
 
@@ -147,9 +151,11 @@ int recovery_run_reader(struct statedir *dir, struct journal *journal,
 int recovery_checkpoint(struct journal *journal, struct recovery *recovery);
 
 /**
- * Did the recovery rebuild the state without some of its history (no snapshot and a journal
- * that does not start at record 1, a segment missing or set aside as damaged, lines not
- * replayed)? Then true, with what was lost in a few words in reason (at most size - 1 bytes).
+ * Did the recovery rebuild the state without some of its history (no usable snapshot and a
+ * journal that does not start at record 1, records missing, a segment set aside as damaged)?
+ * Then true, with what was lost in a few words in reason (at most size - 1 bytes, cut there).
+ * recovery_run raises a state_incomplete system alert for it in the state it hands over
+ * (so in the snapshot recovery_checkpoint writes), its notice among the recovered alerts.
  */
 bool recovery_incomplete(const struct recovery_summary *summary, char *reason, size_t size);
 

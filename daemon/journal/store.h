@@ -152,10 +152,6 @@ struct engine *store_recover(struct store *store, const struct config *config,
 /** Log what recovery did, and where the journal is. */
 void store_log_start(const struct store *store);
 
-/** Did store_recover rebuild the state without some of its history? Then true, with what was
- * lost in reason (recovery_incomplete). */
-bool store_recovered_incomplete(const struct store *store, char *reason, size_t size);
-
 /**
  * Journal a feed line (as the engine will see it) before the engine processes it. Returns
  * its record index, 0 when degraded (not journaled).
