@@ -302,6 +302,10 @@ static void write_journal(struct evbuffer *out, const struct http_state *state)
 	       state->journal_files->segments_created);
 	single(out, "journal_degraded", "gauge", "1 while the journal cannot be written.",
 	       state->journal_degraded);
+	single(out, "state_incomplete", "gauge",
+	       "1 while the state_incomplete system alert is open: a recovery rebuilt the state "
+	       "without some history, and the rule windows have not refilled yet.",
+	       engine_system_alert_open(state->engine, "state_incomplete", ""));
 	single(out, "journal_lines_not_journaled_total", "counter",
 	       "Lines processed while the journal was degraded.",
 	       state->journal->lines_not_journaled);

@@ -214,6 +214,15 @@ uint32_t config_longest_window_seconds(const struct config *config)
 	return longest;
 }
 
+uint32_t config_refill_seconds(const struct config *config)
+{
+	uint32_t longest = config_longest_window_seconds(config);
+
+	return config->detector.repeat_window_seconds > longest
+		       ? config->detector.repeat_window_seconds
+		       : longest;
+}
+
 uint32_t config_limit_quiet_seconds(const struct config *config)
 {
 	uint32_t resolve = config->detector.resolve_after_seconds;

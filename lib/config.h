@@ -586,6 +586,11 @@ const char *config_fsync_name(enum config_fsync fsync);
 /** Longest rule window, seconds: how much event history the detector must keep. */
 uint32_t config_longest_window_seconds(const struct config *config);
 
+/** How long the state takes to refill after history was lost, seconds: the longest rule
+ * window, or detector.repeat_window_seconds if longer (a redial of a lost hangup marks
+ * nothing). */
+uint32_t config_refill_seconds(const struct config *config);
+
 /** How long a "limit" system alert stays open without a hit before it resolves, the engine's
  * (event time) and the daemon's (host time) alike: detector.resolve_after_seconds, but never
  * less than log.rate_limit_seconds (at least 1). With resolve_after_seconds 0 a limit hit

@@ -121,8 +121,11 @@ static int parse_system(struct json_object *object, struct control *out, char *w
 		return fail(why, why_size,
 			    "a system line needs \"system\" and \"state\": firing or resolved");
 	out->firing = strcmp(state, "firing") == 0;
-	if (strcmp(system, "journal_degraded") == 0) {
-		out->kind = CONTROL_JOURNAL_DEGRADED;
+	if (strcmp(system, "state_incomplete") == 0 && !out->firing)
+		return fail(why, why_size, "a state_incomplete line is only \"firing\"");
+	if (strcmp(system, "journal_degraded") == 0 || strcmp(system, "state_incomplete") == 0) {
+		out->kind = strcmp(system, "journal_degraded") == 0 ? CONTROL_JOURNAL_DEGRADED
+								     : CONTROL_STATE_INCOMPLETE;
 		return string_value(object, "reason", 0, CONTROL_REASON_MAX, out->reason) < 0
 			       ? fail(why, why_size,
 				      "\"reason\" must be a string of at most 128 bytes")
@@ -234,7 +237,11 @@ static bool fill(struct json_object *object, const struct control *control)
 		       (!control->reason[0] ||
 			json_out_add_string(object, "reason", control->reason));
 	case CONTROL_JOURNAL_DEGRADED:
-		return json_out_add_string(object, "system", "journal_degraded") &&
+	case CONTROL_STATE_INCOMPLETE:
+		return json_out_add_string(object, "system",
+					   control->kind == CONTROL_JOURNAL_DEGRADED
+						   ? "journal_degraded"
+						   : "state_incomplete") &&
 		       json_out_add_string(object, "state", state) &&
 		       json_out_add_string(object, "reason", control->reason);
 	case CONTROL_CONNECTION_LIMIT:

@@ -21,12 +21,16 @@
  *   {"system":"feed_silent","state":"firing"|"resolved","source":"<1..64 bytes>","seconds":N,
  *    "reason":"<0..128 bytes: a resolved one no longer watched, why>"}
  *   {"system":"journal_degraded","state":"firing"|"resolved","reason":"<0..128 bytes>"}
+ *   {"system":"state_incomplete","state":"firing","reason":"<0..128 bytes>"}
  *   {"system":"receiver_down","state":"firing"|"resolved","receiver":"<1..31 bytes>",
  *    "reason":"<0..128 bytes>"}
  *   {"system":"limit","state":"firing"|"resolved","key":"<1..63 bytes: a connection limit's
  *    configuration key>","refused":N,"seconds":N}
  *
- * "note" may be left out (""). Other keys are ignored.
+ * "note" may be left out (""). Other keys are ignored. A state_incomplete line (a recovery
+ * that lost some history) is only ever "firing": the engine resolves its alert by itself,
+ * once the rule windows have refilled in event time. The recovery applies it, not journaled:
+ * the snapshot it then writes holds the alert.
  */
 
 #define CONTROL_LINE_MAX 1024  /* longest control line taken from a console */
@@ -39,6 +43,7 @@ enum control_kind {
 	CONTROL_RECEIVER_DOWN,
 	CONTROL_CONNECTION_LIMIT, /* connections refused, notices, calls or lines dropped at a
 				   * limit the daemon watches (daemon/limitwatch.h) */
+	CONTROL_STATE_INCOMPLETE, /* a recovery rebuilt the state without some of its history */
 };
 
 #define CONTROL_KEY_MAX 63 /* a configuration key, "alerts.max_connections_per_address" */
@@ -57,7 +62,8 @@ struct control {
 	bool firing;                    /* false: resolved */
 	char source[CONTROL_SOURCE_MAX + 1]; /* feed_silent; limit: feed.max_line_bytes's, or "" */
 	uint32_t seconds;               /* feed_silent: silent this long when it fired */
-	char reason[CONTROL_REASON_MAX + 1]; /* journal_degraded, receiver_down; a resolved limit,
+	char reason[CONTROL_REASON_MAX + 1]; /* journal_degraded, receiver_down, state_incomplete;
+					      * a resolved limit,
 					      * receiver_down or feed_silent: why it is no longer
 					      * watched */
 	char receiver[CONTROL_RECEIVER_MAX + 1]; /* receiver_down; limit: its max_queue's, or "" */

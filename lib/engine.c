@@ -98,7 +98,14 @@ struct engine {
 	 * those counters, and its value at the last look at every limit. */
 	uint64_t limit_moves;
 	uint64_t limit_moves_seen;
+	/* The state_incomplete alert (a recovery without some history): the time its refill
+	 * counts from (STATE_COMPLETE: none open), and, derived, the center time that resolves
+	 * it (set_refill_time). */
+	int64_t incomplete_since_ms;
+	int64_t incomplete_until_ms;
 };
+
+#define STATE_COMPLETE INT64_MAX
 
 /* One more of a counter of the engine's own that a limit reads. */
 static void count_limit_move(struct engine *engine, uint64_t *counter)
@@ -144,6 +151,8 @@ static void deliver_alert(const struct alert *alert, void *ctx)
 }
 
 static void engine_check_limits(struct engine *engine);
+static void state_refilled(struct engine *engine);
+static void set_refill_time(struct engine *engine);
 static void list_limit_counters(struct engine *engine);
 static void clock_forgotten(struct clocks_source *source, void *ctx);
 static bool source_listed(const char *name, void *ctx);
@@ -334,6 +343,7 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->future_guard = true;
 	engine->future_ceiling_ms = INT64_MAX;
 	engine->limits_quiet_until_ms = INT64_MIN;
+	engine->incomplete_since_ms = engine->incomplete_until_ms = STATE_COMPLETE;
 	engine->tracker =
 		tracker_new(config->tracker.max_open_calls, config->tracker.max_call_seconds);
 	engine->detector = detector_new(config, deliver_alert, engine);
@@ -467,6 +477,8 @@ static void release_in_order(struct engine *engine, const struct event *event, u
 	if (event->ts_ms > engine->center_ms) {
 		engine->center_ms = event->ts_ms;
 		detector_advance(engine->detector, event->ts_ms);
+		if (event->ts_ms >= engine->incomplete_until_ms)
+			state_refilled(engine);
 	}
 	track_event(engine, event, call_hash, arrival, false, sender);
 }
@@ -1714,6 +1726,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
 	engine->limits_quiet_until_ms = INT64_MIN; /* their quiet time may have changed */
 	engine->settle_pending = true; /* forgotten clocks' notices, a grown room: next line */
+	set_refill_time(engine); /* the longest window may have changed */
 	return 0;
 }
 
@@ -2163,6 +2176,73 @@ static void apply_system(struct engine *engine, const struct control *control, i
 		sysalerts_resolve(engine->sysalerts, &notice);
 }
 
+/* ---- state_incomplete: a recovery without some of its history ----------------------- */
+
+/* The center time that resolves an open state_incomplete alert, refill_seconds after it was
+ * raised; STATE_COMPLETE when none is open. */
+static void set_refill_time(struct engine *engine)
+{
+	int64_t since = engine->incomplete_since_ms;
+	int64_t window_ms = (int64_t)config_refill_seconds(&engine->config) * 1000;
+
+	if (since == STATE_COMPLETE)
+		engine->incomplete_until_ms = STATE_COMPLETE;
+	else /* a far-future since never resolves rather than wrap */
+		engine->incomplete_until_ms =
+			since <= INT64_MAX - 1 - window_ms ? since + window_ms : INT64_MAX - 1;
+}
+
+static void resolve_incomplete(struct engine *engine, int64_t ts_ms, const char *message)
+{
+	struct sysalert_notice notice = { .system = "state_incomplete", .key = "",
+					  .severity = "warning", .message = message,
+					  .ts_ms = ts_ms };
+
+	engine->incomplete_since_ms = STATE_COMPLETE;
+	set_refill_time(engine);
+	sysalerts_resolve(engine->sysalerts, &notice);
+}
+
+/* The center time reached incomplete_until_ms: the windows have refilled. */
+static void state_refilled(struct engine *engine)
+{
+	char message[SYSALERT_MESSAGE_MAX];
+
+	snprintf(message, sizeof(message),
+		 "the rule windows hold %" PRIu32 " s of events taken since the incomplete "
+		 "recovery: detection has its whole history again",
+		 config_refill_seconds(&engine->config));
+	resolve_incomplete(engine, engine->center_ms, message);
+}
+
+/* A recovery that rebuilt the state without some of its history (the daemon's observation at
+ * ts_ms, its clock; why in reason): a warning, resolved by the engine once a refill's worth of
+ * events later than both that time and the center's has been taken in order. The lost events
+ * came before ts_ms, and the center never runs ahead of the host clock, so it cannot resolve
+ * before the windows hold only events taken after the loss. Another one while it is open
+ * resolves it and raises a new one, so that every loss is told. */
+static void apply_state_incomplete(struct engine *engine, const struct control *control,
+				   int64_t ts_ms)
+{
+	char message[SYSALERT_MESSAGE_MAX];
+	struct sysalert_notice notice = { .system = "state_incomplete", .key = "",
+					  .severity = "warning", .message = message,
+					  .ts_ms = ts_ms };
+
+	if (sysalerts_is_open(engine->sysalerts, "state_incomplete", ""))
+		resolve_incomplete(engine, ts_ms,
+				   "superseded: another recovery lost history since (the next "
+				   "notice)");
+	snprintf(message, sizeof(message),
+		 "recovered without some history (%s): alerts may be missed until %" PRIu32
+		 " s more of events refill the rule windows",
+		 control->reason, config_refill_seconds(&engine->config));
+	if (!sysalerts_raise(engine->sysalerts, &notice))
+		return; /* out of memory (counted): no refill time without its alert */
+	engine->incomplete_since_ms = ts_ms > engine->center_ms ? ts_ms : engine->center_ms;
+	set_refill_time(engine);
+}
+
 int engine_control(struct engine *engine, const char *line, size_t len, int64_t ts_ms, char *why,
 		   size_t why_size)
 {
@@ -2175,6 +2255,8 @@ int engine_control(struct engine *engine, const char *line, size_t len, int64_t 
 		apply_receiver_down(engine, &control, ts_ms);
 	else if (rc == 0 && control.kind == CONTROL_CONNECTION_LIMIT)
 		apply_connection_limit(engine, &control, ts_ms);
+	else if (rc == 0 && control.kind == CONTROL_STATE_INCOMPLETE)
+		apply_state_incomplete(engine, &control, ts_ms);
 	else if (rc == 0)
 		apply_system(engine, &control, ts_ms);
 	if (rc == 0)
@@ -2347,6 +2429,7 @@ void engine_snapshot_stamped(const struct engine *engine, const struct engine_sn
 	}
 	binding_save(engine->binding, writer);
 	detector_save_callers_sweep(engine->detector, writer);
+	codec_put_i64(writer, engine->incomplete_since_ms);
 	if (!writer->failed)
 		codec_put_u32(writer, codec_writer_crc32c(writer, start));
 }
@@ -2514,6 +2597,11 @@ static int load_state(struct engine *engine, struct codec_reader *reader, uint32
 		return rc; /* -ENOMEM: not damage */
 	if (format >= 17 && (rc = detector_load_callers_sweep(engine->detector, reader)) != 0)
 		return rc == -ENOMEM ? -ENOMEM : -EINVAL;
+	engine->incomplete_since_ms = format >= 18 ? codec_get_i64(reader) : STATE_COMPLETE;
+	if ((engine->incomplete_since_ms != STATE_COMPLETE) !=
+	    sysalerts_is_open(engine->sysalerts, "state_incomplete", ""))
+		return -EINVAL; /* an open alert with no refill time, or the reverse */
+	set_refill_time(engine);
 	restore_rejecting(engine);
 	engine->settle_pending = true;
 	return reader->failed || reader->pos != reader->len ? -EINVAL : 0;

@@ -297,11 +297,11 @@ struct codec_writer;
 
 /* The snapshot format engine_snapshot writes and engine_restore reads (docs/protocol.md,
  * "State directory"). */
-#define ENGINE_SNAPSHOT_FORMAT 17
+#define ENGINE_SNAPSHOT_FORMAT 18
 /* The oldest format engine_restore still reads (13: no call owner's count; 14: a count of
  * completions owed, not events waiting: both counted again from the reorder buffer; 15: no
  * owner's first arrival, made from the reorder buffer; 16: no repeat callers' sweep position,
- * the sweep from its first home). */
+ * the sweep from its first home; 17: no state_incomplete alert's refill time, none open). */
 #define ENGINE_SNAPSHOT_FORMAT_OLDEST 13
 /* How every reason engine_restore gives for want of memory begins: the snapshot is not damaged
  * (a recovery stops rather than set it aside). */

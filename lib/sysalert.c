@@ -37,11 +37,13 @@ struct sysalerts {
 	void *ctx;
 };
 
-/* An alert of the whole center (a table's limit, the journal, a receiver): never dropped. The
- * rest concern one feed source and share the room left by SYSALERTS_CENTER_ROOM. */
+/* An alert of the whole center (a table's limit, the journal, the recovered state, a
+ * receiver): never dropped. The rest concern one feed source and share the room left by
+ * SYSALERTS_CENTER_ROOM. */
 static bool of_center(const char *system, const char *source)
 {
 	return strcmp(system, "journal_degraded") == 0 || strcmp(system, "receiver_down") == 0 ||
+	       strcmp(system, "state_incomplete") == 0 ||
 	       (strcmp(system, "limit") == 0 && !(source && source[0]));
 }
 

@@ -16,9 +16,9 @@
  * sequence (taken from the caller through next_seq). One alert is open per (system, key):
  * the key is the feed source or the configuration key of the limit.
  *
- * The alerts of the whole center (journal_degraded, receiver_down, a limit without a source)
- * are never dropped: SYSALERTS_CENTER_ROOM of the capacity is kept for them, and the table
- * grows when they need more. The alerts of one feed source (feed_silent, clock_ahead,
+ * The alerts of the whole center (journal_degraded, state_incomplete, receiver_down, a limit
+ * without a source) are never dropped: SYSALERTS_CENTER_ROOM of the capacity is kept for them,
+ * and the table grows when they need more. The alerts of one feed source (feed_silent, clock_ahead,
  * sender_restarted, seq_rejected, feed_rejecting, a limit with a source) share the rest, a
  * quarter of it at most for the connections without a hello ("#S.N" keys, one per
  * connection). One more is not raised: it is counted (sysalerts_dropped) and told by the
@@ -42,8 +42,9 @@ typedef void (*sysalert_emit_fn)(const struct alert *alert, void *ctx);
 struct sysalert_notice {
 	const char *system;   /* "feed_silent", "clock_ahead", "sender_restarted", "seq_rejected",
 			       * "feed_rejecting", "limit", "source_departs",
-			       * "journal_degraded", "receiver_down" */
-	const char *key;      /* limit: the configuration key; journal_degraded: "";
+			       * "journal_degraded", "state_incomplete", "receiver_down" */
+	const char *key;      /* limit: the configuration key; journal_degraded,
+			       * state_incomplete: "";
 			       * receiver_down: the receiver's name; source_departs: the
 			       * agency; else the feed source (its "source" field when not "") */
 	const char *source;   /* limit of one feed source

@@ -21,7 +21,7 @@
 #include "record.h"
 #include "shift_fixture.h"
 
-#define SNAPSHOT_FILE "snapshot-format17.bin"
+#define SNAPSHOT_FILE "snapshot-format18.bin"
 #define SEGMENT_FILE "segment-format1.bin"
 /* The snapshot frame: magic (8 bytes), format (u32), the host's stamp (u64 journal index,
  * u8 next), configuration length (u32). */

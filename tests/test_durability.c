@@ -362,6 +362,16 @@ static void console_take(struct console *console, const char *line)
 	console->last_seq = seq;
 }
 
+/* How many of the alerts a console received contain text. */
+static size_t count_alerts_with(const struct console *console, const char *text)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i <= ALERTS_MAX; i++)
+		count += console->alerts[i] && strstr(console->alerts[i], text);
+	return count;
+}
+
 /* Read alerts until quiet_ms pass without one, or the daemon goes away. */
 static void console_drain(struct console *console, int quiet_ms)
 {
@@ -1119,6 +1129,7 @@ static void test_torn_last_record_is_truncated(void **state)
 	expect_log(&f->harness, " 1 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 "
 				"snapshots of another format\n");
 	expect_no_log(h, NEXT_SEGMENT_MISSING);
+	expect_no_log(h, "the state is incomplete"); /* those lines were never acknowledged */
 	read_journal(h->state_dir, &contents);
 	assert_int_equal(contents.torn_or_corrupt, 0);
 	finish_stream(f);
@@ -1278,7 +1289,7 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 13 to 17: replaying the journal "
+		 "%s/%s: snapshot format 1, this cadmond reads 13 to 18: replaying the journal "
 		 "instead\n",
 		 h->state_dir, name);
 	expect_log(h, expected);
@@ -1479,11 +1490,13 @@ static bool snapshot_after(const char *state_dir, const char *before)
 	return newer;
 }
 
-/* The state directories cadmond of the nine previous snapshot formats (16, main d5c0e23; 15, main
+/* The state directories cadmond of the ten previous snapshot formats (17, main ec1f4cd; 16, main
+ * d5c0e23; 15, main
  * 2cf49ea; 14, main 3a1ee43; 13, main 58892fd; 12, main 824d6c7; 11, main 2a66582; 10, main
  * 9780c8a; 9, main bf2f4d3; 8, main 03c9578..) left after the first UPGRADE_LINES lines of the
  * stream and a clean stop (tests/data/README.md). */
-#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format16"
+#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format17"
+#define UPGRADE_FORMAT16_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format16"
 #define UPGRADE_FORMAT15_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format15"
 #define UPGRADE_FORMAT14_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format14"
 #define UPGRADE_FORMAT13_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format13"
@@ -1546,7 +1559,7 @@ static void recover_upgrade_state(struct fixture *f, const char *dir, int format
 		expect_log(h, " 0 corrupt snapshots, 0 snapshots of another format\n");
 	} else {
 		snprintf(reported, sizeof(reported),
-			 "snapshot format %d, this cadmond reads 13 to 17: replaying the journal "
+			 "snapshot format %d, this cadmond reads 13 to 18: replaying the journal "
 			 "instead\n",
 			 format);
 		expect_log(h, reported);
@@ -1561,7 +1574,7 @@ static void recover_upgrade_state(struct fixture *f, const char *dir, int format
 	assert_int_equal(stopped_events(h), reference_events);
 }
 
-/* The previous format's state directory (16, still read), or, with
+/* The previous format's state directory (17, still read), or, with
  * $CADMON_WRITE_UPGRADE_STATE, written. */
 static void test_upgrade_from_previous_format(void **state)
 {
@@ -1571,10 +1584,15 @@ static void test_upgrade_from_previous_format(void **state)
 	if (out)
 		write_upgrade_state(f, out);
 	else
-		recover_upgrade_state(f, UPGRADE_STATE_DIR, 16);
+		recover_upgrade_state(f, UPGRADE_STATE_DIR, 17);
 }
 
-/* The formats before it (15, 14, 13): still read, restored from their snapshots too. */
+/* The formats before it (16, 15, 14, 13): still read, restored from their snapshots too. */
+static void test_upgrade_from_format16(void **state)
+{
+	recover_upgrade_state(*state, UPGRADE_FORMAT16_STATE_DIR, 16);
+}
+
 static void test_upgrade_from_format15(void **state)
 {
 	recover_upgrade_state(*state, UPGRADE_FORMAT15_STATE_DIR, 15);
@@ -1642,15 +1660,16 @@ static size_t list_segments(const char *state_dir, uint64_t *firsts, size_t max)
 
 /* A segment deleted after the snapshot recovery starts from (here none is usable: all of
  * another format) leaves a gap in record numbers: recovery names it. */
-static void test_deleted_segment_gap_is_named(void **state)
+static const struct harness_options small_segments_kept = {
+	.extra_yaml = DETECTOR_YAML "journal:\n  segment_max_bytes: 65536\n",
+};
+
+/* 1,200 lines in small segments, every snapshot aged (of another format), the second segment
+ * deleted: its records missing. The segments' first records in firsts (256). */
+static void delete_second_segment(struct fixture *f, uint64_t *firsts)
 {
-	static const struct harness_options small_segments_kept = {
-		.extra_yaml = DETECTOR_YAML "journal:\n  segment_max_bytes: 65536\n",
-	};
-	struct fixture *f = *state;
 	struct harness *h = &f->harness;
-	char path[PATH_MAX + 128], expected[PATH_MAX + 256];
-	uint64_t firsts[256];
+	char path[PATH_MAX + 128];
 
 	assert_int_equal(harness_start(h, &small_segments_kept), 0);
 	sender_connect(&f->sender, h);
@@ -1667,7 +1686,16 @@ static void test_deleted_segment_gap_is_named(void **state)
 	assert_true(count >= 3);
 	snprintf(path, sizeof path, "%s/journal/%016" PRIx64 ".seg", h->state_dir, firsts[1]);
 	assert_int_equal(unlink(path), 0);
+}
 
+static void test_deleted_segment_gap_is_named(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	char expected[PATH_MAX + 256];
+	uint64_t firsts[256];
+
+	delete_second_segment(f, firsts);
 	assert_int_equal(harness_start(h, &small_segments_kept), 0);
 	snprintf(expected, sizeof expected,
 		 "recovery: %s/journal: records %" PRIu64 " to %" PRIu64
@@ -1675,6 +1703,73 @@ static void test_deleted_segment_gap_is_named(void **state)
 		 ".seg (a segment deleted or set aside): their lines are not replayed\n",
 		 h->state_dir, firsts[1], firsts[2] - 1, firsts[2]);
 	expect_log(h, expected);
+	/* told to the supervisors too: a state_incomplete alert, until 600 s more of events */
+	snprintf(expected, sizeof expected,
+		 "recovery: the state is incomplete (%" PRIu64 " records missing): system "
+		 "alert state_incomplete until 600 s more of events refill the rule windows\n",
+		 firsts[2] - firsts[1]);
+	expect_log(h, expected);
+	snprintf(expected, sizeof expected,
+		 "\"type\":\"system\",\"system\":\"state_incomplete\",\"severity\":\"warning\","
+		 "\"message\":\"recovered without some history (%" PRIu64
+		 " records missing): alerts may be missed until 600 s more of events "
+		 "refill the rule windows\"}",
+		 firsts[2] - firsts[1]);
+	console_connect(&f->console, h); /* {"since":0} */
+	console_drain(&f->console, QUIET_MS);
+	assert_int_equal(count_alerts_with(&f->console, "\"system\":\"state_incomplete\""), 1);
+	assert_int_equal(count_alerts_with(&f->console, expected), 1);
+	console_free(&f->console);
+	assert_int_equal(harness_stop(h), 0);
+
+	assert_int_equal(harness_start(h, &small_segments_kept), 0); /* whole now: said once */
+	expect_log(h, "cadmond: recovery: snapshot ");
+	expect_no_log(h, "the state is incomplete");
+	console_connect(&f->console, h);
+	console_drain(&f->console, QUIET_MS);
+	assert_int_equal(count_alerts_with(&f->console, expected), 1);
+	assert_int_equal(harness_stop(h), 0);
+}
+
+/* Open state_incomplete alerts on a new console's board. */
+static size_t board_state_incomplete(const struct harness *h)
+{
+	char line[LINE_MAX_BYTES];
+	int fd = harness_connect_subscriber(h);
+	size_t count = 0;
+
+	assert_true(fd >= 0);
+	assert_true(harness_read_line(fd, line, sizeof line, READ_TIMEOUT_MS) > 0); /* hello */
+	assert_int_equal(harness_send(fd, "{\"since\":0}\n"), 0);
+	while (harness_read_line(fd, line, sizeof line, QUIET_MS) >= 0)
+		count += strncmp(line, "{\"alert\":\"open\",", 16) == 0 &&
+			 strstr(line, "\"system\":\"state_incomplete\"") != NULL;
+	close(fd);
+	return count;
+}
+
+/* A start that fails after the recovery (a receiver's secret file missing) has written the
+ * recovery's snapshot, whole now: the next start finds nothing lost, and still shows the
+ * state_incomplete alert, kept in that snapshot (rev16 B3). */
+static void test_failed_start_keeps_state_incomplete(void **state)
+{
+	static const struct harness_options fails_after_recovery = {
+		.extra_yaml = DETECTOR_YAML "journal:\n  segment_max_bytes: 65536\n"
+					    "receivers:\n  - name: hook\n    type: webhook\n"
+					    "    url: \"http://127.0.0.1:9/x\"\n"
+					    "    hmac_secret_file: /nonexistent/cadmon-secret\n",
+	};
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	uint64_t firsts[256];
+
+	delete_second_segment(f, firsts);
+	assert_int_not_equal(harness_start(h, &fails_after_recovery), 0);
+	expect_log(h, "the state is incomplete");
+	assert_int_equal(harness_start(h, &small_segments_kept), 0);
+	expect_no_log(h, "the state is incomplete");
+	expect_no_log(h, "are missing before");
+	assert_int_equal(board_state_incomplete(h), 1);
 	assert_int_equal(harness_stop(h), 0);
 }
 
@@ -2053,6 +2148,8 @@ int main(void)
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk_degrades_and_recovers, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_start_keeps_state_incomplete,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_segment_gap_is_named, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_open_segment_is_named, fixture_setup,
@@ -2060,6 +2157,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_segment_of_another_format_is_named,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_previous_format, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_format16, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_format15, fixture_setup,
 						fixture_teardown),

@@ -1056,6 +1056,29 @@ static void test_receiver_down_system_alert(void **state)
 	assert_string_equal(why, "\"receiver\" must be a string of 1 to 31 bytes");
 }
 
+/* A recovery without some history: its control line, read back; only ever "firing" (the
+ * engine resolves it itself: tests/test_snapshot.c). */
+static void test_state_incomplete_control_line(void **state)
+{
+	struct control incomplete = { .kind = CONTROL_STATE_INCOMPLETE, .firing = true,
+				      .reason = "12 journal records missing" };
+	struct control parsed;
+	char line[CONTROL_LINE_MAX + 1], why[128];
+	static const char resolved[] = "{\"system\":\"state_incomplete\",\"state\":\"resolved\"}";
+	(void)state;
+
+	assert_int_not_equal(control_format(&incomplete, line, sizeof(line)), 0);
+	assert_string_equal(line, "{\"system\":\"state_incomplete\",\"state\":\"firing\","
+				  "\"reason\":\"12 journal records missing\"}");
+	assert_int_equal(control_parse(line, strlen(line), &parsed, why, sizeof(why)), 0);
+	assert_int_equal(parsed.kind, CONTROL_STATE_INCOMPLETE);
+	assert_true(parsed.firing);
+	assert_string_equal(parsed.reason, "12 journal records missing");
+	assert_int_equal(control_parse(resolved, strlen(resolved), &parsed, why, sizeof(why)),
+			 -EINVAL);
+	assert_string_equal(why, "a state_incomplete line is only \"firing\"");
+}
+
 /* An HTTP acknowledgement's body: by and note from the body, the alert from the path, the
  * checks of a console's ack line. */
 static void test_ack_body(void **state)
@@ -1392,6 +1415,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ack_and_board, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_control_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_silent_system_alert, setup, teardown),
+		cmocka_unit_test(test_state_incomplete_control_line),
 		cmocka_unit_test_setup_teardown(test_receiver_down_system_alert, setup, teardown),
 		cmocka_unit_test(test_ack_body),
 		cmocka_unit_test(test_parse_hashes_call_start),

@@ -1632,13 +1632,14 @@ static struct engine *restore_with_byte(struct codec_writer *w, size_t i, unsign
 	return engine_restore(w->data, w->len, config, NULL, NULL, why, why_size);
 }
 
-/* Snapshot w as a build of format (14 or 15) wrote it: no repeat callers' sweep position at
- * the end (17's [u32 slots][u32 sweep home] before the CRC), after the byte of events waiting
- * of each owner (owners: call_id and owner pairs, then NULL) no first arrival (16's u64; 14's
- * byte read as 15's, unused), its format and CRC made good. */
+/* Snapshot w as a build of format (14 or 15) wrote it: no repeat callers' sweep position and
+ * no state_incomplete refill time at the end (17's [u32 slots][u32 sweep home] and 18's i64
+ * before the CRC), after the byte of events waiting of each owner (owners: call_id and owner
+ * pairs, then NULL) no first arrival (16's u64; 14's byte read as 15's, unused), its format
+ * and CRC made good. */
 static void as_format(struct codec_writer *w, unsigned char format, const char *const *owners)
 {
-	w->len -= 8; /* the CRC, rewritten by set_byte, in place of the sweep position */
+	w->len -= 16; /* the CRC, rewritten by set_byte, in place of the sweep and the refill */
 	for (; owners[0]; owners += 2) {
 		size_t i = waiting_byte(w, owners[0], owners[1]) + 1;
 		memmove(w->data + i, w->data + i + 8, w->len - i - 8);

@@ -816,6 +816,7 @@ static void test_metrics(void **state)
 		"\ncadmon_feed_sources_forgotten_total 0\n",
 		"\ncadmon_feed_sources_unwatched_total 0\n",
 		"\ncadmon_journal_degraded 0\n",
+		"\n# TYPE cadmon_state_incomplete gauge\ncadmon_state_incomplete 0\n",
 		"\n# TYPE cadmon_journal_bytes_written_total "
 		"counter\ncadmon_journal_bytes_written_total ",
 		"\n# TYPE cadmon_event_loop_lag_seconds gauge\ncadmon_event_loop_lag_seconds 0.",

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "daemon_harness.h"
 #include "engine.h"
+#include "control.h"
 #include "journal.h"
 #include "record.h"
 #include "recovery.h"
@@ -1013,6 +1014,12 @@ static void damage_segment(const char *state_dir, uint64_t first, enum damage da
 /* Recover a copy of f's damaged directory with reader. DAMAGE_LEASED: under a write lease
  * of this process on segment leased, so that its open (O_NONBLOCK) fails with EWOULDBLOCK
  * (EAGAIN) as under another process's lease, on whichever thread opens it. */
+/* The host's clock at a damaged recovery, fixed: 2026-11-29 08:00 UTC. */
+static int64_t fixed_wall_ms(void)
+{
+	return INT64_C(1795939200000);
+}
+
 static void recover_damaged(struct dir_fixture *f, enum recovery_reader reader,
 			    const uint64_t firsts[4], enum damage damage, uint64_t leased,
 			    struct damaged_run *run)
@@ -1044,6 +1051,7 @@ static void recover_damaged(struct dir_fixture *f, enum recovery_reader reader,
 	load_config(&config);
 	journal = journal_new(&dir);
 	recovery_router_init(&router, NULL, NULL);
+	router.wall_ms = fixed_wall_ms; /* both readers' state_incomplete alike */
 	run->rc = recovery_run_reader(&dir, journal, &config, &router, reader, &recovery,
 				      run->why, sizeof run->why);
 	if (lease_fd >= 0) {
@@ -1741,10 +1749,34 @@ static void test_segment_format(void **state)
 	codec_writer_release(&writer);
 }
 
+/* What a recovery lost, in a few words: none for a whole one (a torn tail, replayed lines
+ * refused as future: the live engine refused them too); each loss joined by "; ", in a fixed
+ * order; cut where the room ends. */
+static void test_recovery_incomplete_reason(void **state)
+{
+	struct recovery_summary summary = { .torn_records = 1, .future_rejected = 3 };
+	char reason[CONTROL_REASON_MAX + 1], small[32];
+	(void)state;
+
+	assert_false(recovery_incomplete(&summary, reason, sizeof reason));
+	assert_string_equal(reason, "");
+	summary.corrupt_segments = 2;
+	summary.records_missing = 57;
+	summary.next_segment_missing = true;
+	summary.history_first = 812;
+	assert_true(recovery_incomplete(&summary, reason, sizeof reason));
+	assert_string_equal(reason, "no usable snapshot, journal from record 812; segment after "
+				    "snapshot missing; 57 records missing; 2 damaged segments "
+				    "set aside");
+	assert_true(recovery_incomplete(&summary, small, sizeof small));
+	assert_string_equal(small, "no usable snapshot, journal fro");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_segment_format),
+		cmocka_unit_test(test_recovery_incomplete_reason),
 		cmocka_unit_test(test_event_record_bytes),
 		cmocka_unit_test(test_event_at_record),
 		cmocka_unit_test(test_alert_and_reject_records),

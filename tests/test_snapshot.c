@@ -29,12 +29,13 @@
 /* max_operators 7 for 8 on duty: the operator with the least evidence is forgotten, so op-3
  * keeps his history and his episodes escalate instead of starting over (6 operator firings
  * and 3 escalations when the idlest was forgotten). */
-#define EXPECTED_ALERTS 68
-#define EXPECTED_FIRING 16 /* 4 operator, 12 system (3 receiver_down, 3 connection limit) */
+#define EXPECTED_ALERTS 72
+/* 4 operator, 14 system (3 receiver_down, 3 connection limit, 2 state_incomplete) */
+#define EXPECTED_FIRING 18
 #define EXPECTED_ESCALATED 5 /* 1 for want of an acknowledgement */
 #define EXPECTED_UPDATES 22
 #define EXPECTED_ACKNOWLEDGED 12 /* 9 repeats */
-#define EXPECTED_RESOLVED 13
+#define EXPECTED_RESOLVED 15
 
 static char *lines[MAX_LINES];
 static int line_op[MAX_LINES]; /* the operator each line is about */
@@ -100,6 +101,12 @@ static void make_shift(void)
 	int call = 0;
 
 	for (int minute = 0; minute < 360; minute += 1) {
+		/* Two incomplete recoveries (a daemon's control lines, dated as the others): each
+		 * resolves 2 h (the longest window) of events later. */
+		if (minute == 10 || minute == 200)
+			add_line("CONTROL {\"system\":\"state_incomplete\",\"state\":\"firing\","
+				 "\"reason\":\"%d journal records missing\"}",
+				 minute + 3);
 		/* A supervisor acknowledges the oldest open alert twice an hour; a feed source goes
 		 * silent for a while every 100 minutes (the daemon's control lines). */
 		if (minute % 30 == 29)
@@ -1284,7 +1291,7 @@ static void test_other_format_reported(void **state)
 
 	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL,
 				   NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 1, this cadmond reads 13 to 17");
+	assert_string_equal(why, "snapshot format 1, this cadmond reads 13 to 18");
 	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
@@ -1295,10 +1302,10 @@ static void test_other_format_reported(void **state)
 	writer.data[8] = 3; /* the u32 format after the magic, little-endian */
 	assert_int_equal(engine_snapshot_format(writer.data, writer.len), 3);
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 3, this cadmond reads 13 to 17");
-	writer.data[8] = 18; /* a newer build's: refused as well, never misread */
+	assert_string_equal(why, "snapshot format 3, this cadmond reads 13 to 18");
+	writer.data[8] = 19; /* a newer build's: refused as well, never misread */
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 18, this cadmond reads 13 to 17");
+	assert_string_equal(why, "snapshot format 19, this cadmond reads 13 to 18");
 	assert_int_equal(engine_snapshot_format("CADMSNAP", 8), 0);
 	codec_writer_release(&writer);
 }
@@ -1478,7 +1485,7 @@ static size_t c1_first_arrival(const struct codec_writer *w)
 static void test_restore_out_of_memory_anywhere_is_no_damage(void **state)
 {
 	size_t len = 0;
-	unsigned char *data = slurp(GOLDEN_DIR "snapshot-format17.bin", &len);
+	unsigned char *data = slurp(GOLDEN_DIR "snapshot-format18.bin", &len);
 	struct codec_writer parsable = {0};
 	char why[ENGINE_WHY_MAX] = "";
 	struct engine *engine;
@@ -1510,44 +1517,213 @@ static void test_restore_out_of_memory_anywhere_is_no_damage(void **state)
 	free(data);
 }
 
-/* Format-13 to 16 snapshots (tests/data/golden's, of the builds before 14 to 17) are still
+/* Format-13 to 17 snapshots (tests/data/golden's, of the builds before 14 to 18) are still
  * read: their 5 call owners kept, each one's events waiting counted again from the restored
  * reorder buffer (13 saved no count, 14 one of completions owed: c3 and h1, both events
  * waiting, owed 1 each and now wait 2), each one's first arrival (none saved before 16) that
- * of the oldest of its events waiting, and the repeat callers' sweep (its position saved from
- * 17) from its first home, so that each snapshots again to the bytes of the format-17 file of
- * the same shift but two: c1's first arrival, 1 from 16 (its first event, applied since), is 8
- * (its oldest waiting) when made again, which counts the same events to it (no other owner's
- * event of c1 waits); and the sweep's position at the end. A rollback cannot misread 17: a
- * build of 16 refuses it (test_other_format_reported). */
+ * of the oldest of its events waiting, the repeat callers' sweep (its position saved from 17)
+ * from its first home, and no state_incomplete alert (its refill time saved from 18: none
+ * open), so that each snapshots again to the bytes of the format-18 file of the same shift but
+ * two: c1's first arrival, 1 from 16 (its first event, applied since), is 8 (its oldest
+ * waiting) when made again, which counts the same events to it (no other owner's event of c1
+ * waits); and the sweep's position. A rollback cannot misread 18: a build of 17 refuses it
+ * (test_other_format_reported). */
 static void test_older_formats_snapshot_read(void **state)
 {
-	struct codec_writer from[5] = {{0}};
-	struct binding_stats binding[5];
-	static const char *const files[5] = { "snapshot-format13.bin", "snapshot-format14.bin",
-					       "snapshot-format15.bin", "snapshot-format16.bin",
-					       "snapshot-format17.bin" };
+	enum { FILES = 6, NEWEST = FILES - 1 };
+	struct codec_writer from[FILES] = {{0}};
+	struct binding_stats binding[FILES];
+	static const char *const files[FILES] = {
+		"snapshot-format13.bin", "snapshot-format14.bin", "snapshot-format15.bin",
+		"snapshot-format16.bin", "snapshot-format17.bin", "snapshot-format18.bin"
+	};
+	/* the end: [u32 slots][u32 sweep home][i64 state_incomplete's since][u32 CRC] */
+	static const unsigned char none_open[8] = { 0xff, 0xff, 0xff, 0xff,
+						    0xff, 0xff, 0xff, 0x7f };
 	char path[512];
 	(void)state;
 
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < FILES; i++) {
 		snprintf(path, sizeof(path), "%s%s", GOLDEN_DIR, files[i]);
 		restore_golden(path, &from[i], &binding[i]);
 	}
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < FILES; i++) {
+		size_t len = from[NEWEST].len;
 		assert_int_equal(binding[i].calls, 5);
-		assert_int_equal(engine_snapshot_format(from[i].data, from[i].len), 17);
-		assert_int_equal(from[i].len, from[4].len);
+		assert_int_equal(engine_snapshot_format(from[i].data, from[i].len), 18);
+		assert_int_equal(from[i].len, len);
 		size_t c1 = c1_first_arrival(&from[i]);
 		assert_int_equal(from[i].data[c1], i < 3 ? 8 : 1);
 		from[i].data[c1] = 1;
-		/* all but [u32 slots][u32 sweep home] and the CRC */
-		assert_memory_equal(from[i].data, from[4].data, from[4].len - 12);
+		/* all but the sweep's [u32 slots][u32 home], the since and the CRC */
+		assert_memory_equal(from[i].data, from[NEWEST].data, len - 20);
 		if (i < 4) /* the sweep from its first home */
-			assert_memory_equal(from[i].data + from[i].len - 8, "\0\0\0\0", 4);
+			assert_memory_equal(from[i].data + len - 16, "\0\0\0\0", 4);
+		else
+			assert_memory_equal(from[i].data + len - 20,
+					    from[NEWEST].data + len - 20, 8);
+		assert_memory_equal(from[i].data + len - 12, none_open, 8);
 	}
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < FILES; i++)
 		codec_writer_release(&from[i]);
+}
+
+/* One completed call a minute, minutes [from, to), from op-1. */
+static void feed_minutes(struct engine *engine, int from, int to)
+{
+	char line[256];
+	struct engine_verdict verdict;
+
+	for (int minute = from; minute < to; minute++) {
+		int64_t start = T0 + (int64_t)minute * 60000;
+		int len = snprintf(line, sizeof(line),
+				   "{\"type\":\"call_start\",\"call_id\":\"m%d\",\"ts\":%lld,"
+				   "\"operator\":\"op-1\",\"agency\":\"DEMO\"}",
+				   minute, (long long)start);
+		engine_process(engine, NULL, line, (size_t)len, &verdict);
+		len = snprintf(line, sizeof(line),
+			       "{\"type\":\"call_end\",\"call_id\":\"m%d\",\"ts\":%lld,"
+			       "\"released_by\":\"caller\"}",
+			       minute, (long long)(start + 30000));
+		engine_process(engine, NULL, line, (size_t)len, &verdict);
+	}
+}
+
+static void state_incomplete(struct engine *engine, const char *reason, int64_t ts_ms)
+{
+	char line[256], why[ENGINE_WHY_MAX];
+	int len = snprintf(line, sizeof(line),
+			   "{\"system\":\"state_incomplete\",\"state\":\"firing\","
+			   "\"reason\":\"%s\"}",
+			   reason);
+
+	assert_int_equal(engine_control(engine, line, (size_t)len, ts_ms, why, sizeof(why)), 0);
+}
+
+/* A state_incomplete control (a recovery without some history, at 08:00 by the daemon's
+ * clock) raises a warning saying why and for how long, and resolves at the first event taken
+ * in order a whole longest window (2 h) after it, not before: also in an engine restored from
+ * a snapshot taken on the way. */
+static void test_state_incomplete_resolves_after_the_longest_window(void **state)
+{
+	struct config config = test_config();
+	struct alerts got = {0}, restored = {0};
+	struct codec_writer writer = {0};
+	char why[ENGINE_WHY_MAX];
+	(void)state;
+
+	struct engine *engine = engine_new(&config, collect, &got);
+	state_incomplete(engine, "3 journal records missing", T0);
+	assert_int_equal(got.count, 1);
+	assert_string_equal(got.text[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"f94073748bdfe7ce\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:00:00.000Z\",\"type\":\"system\","
+			    "\"system\":\"state_incomplete\",\"severity\":\"warning\","
+			    "\"message\":\"recovered without some history (3 journal records "
+			    "missing): alerts may be missed until 7200 s more of events refill the "
+			    "rule windows\"}");
+	assert_true(engine_system_alert_open(engine, "state_incomplete", ""));
+	feed_minutes(engine, 1, 60);
+	engine_snapshot(engine, &writer);
+	struct engine *copy = engine_restore(writer.data, writer.len, &config, collect, &restored,
+					     why, sizeof(why));
+	assert_non_null(copy);
+	feed_minutes(engine, 60, 120); /* up to 09:59, all taken in order */
+	feed_minutes(copy, 60, 120);
+	engine_flush(engine);
+	engine_flush(copy);
+	assert_int_equal(got.count, 1);
+	assert_int_equal(restored.count, 0);
+	feed_minutes(engine, 120, 121); /* 10:00: 2 h after the loss was told */
+	feed_minutes(copy, 120, 121);
+	engine_flush(engine);
+	engine_flush(copy);
+	assert_int_equal(got.count, 2);
+	assert_string_equal(got.text[1],
+			    "{\"alert\":\"resolved\",\"alert_id\":\"f94073748bdfe7ce\",\"seq\":2,"
+			    "\"ts\":\"2026-11-29T10:00:00.000Z\",\"type\":\"system\","
+			    "\"system\":\"state_incomplete\",\"severity\":\"warning\","
+			    "\"message\":\"the rule windows hold 7200 s of events taken since the "
+			    "incomplete recovery: detection has its whole history again\"}");
+	assert_int_equal(restored.count, 1);
+	assert_string_equal(restored.text[0], got.text[1]);
+	assert_false(engine_system_alert_open(engine, "state_incomplete", ""));
+	engine_free(engine);
+	engine_free(copy);
+	codec_writer_release(&writer);
+	clear(&got);
+	clear(&restored);
+}
+
+/* The refill counts from the daemon's clock when the loss was told, not from the center's
+ * time then (the events lost came after the center's last one): after a downtime longer than
+ * a window the first events do not resolve it. A second loss while it is open resolves it
+ * ("superseded") and raises a new one, whose refill counts from then. */
+static void test_state_incomplete_counts_from_the_loss(void **state)
+{
+	struct config config = test_config();
+	struct alerts got = {0};
+	(void)state;
+
+	struct engine *engine = engine_new(&config, collect, &got);
+	feed_minutes(engine, 0, 10);             /* 08:00-08:09 kept */
+	state_incomplete(engine, "the segment after the snapshot is missing",
+			 T0 + 9 * 3600 * 1000); /* 17:00: 08:10-16:59 lost */
+	feed_minutes(engine, 9 * 60, 9 * 60 + 10); /* 17:00-17:09 */
+	engine_flush(engine);
+	assert_int_equal(count_kind(&got, "resolved"), 0);
+	assert_true(engine_system_alert_open(engine, "state_incomplete", ""));
+	state_incomplete(engine, "2 damaged segments set aside", T0 + 10 * 3600 * 1000); /* 18:00 */
+	assert_int_equal(count_kind(&got, "resolved"), 1);
+	assert_int_equal(count_kind(&got, "firing"), 2);
+	assert_non_null(strstr(got.text[got.count - 2],
+			       "\"message\":\"superseded: another recovery lost history since "
+			       "(the next notice)\"}"));
+	assert_non_null(strstr(got.text[got.count - 2], "\"ts\":\"2026-11-29T18:00:00.000Z\""));
+	assert_non_null(strstr(got.text[got.count - 1], "(2 damaged segments set aside)"));
+	feed_minutes(engine, 9 * 60 + 10, 12 * 60); /* to 19:59: 18:00 + 2 h not reached */
+	engine_flush(engine);
+	assert_int_equal(count_kind(&got, "resolved"), 1);
+	feed_minutes(engine, 12 * 60, 12 * 60 + 1); /* 20:00 */
+	engine_flush(engine);
+	assert_int_equal(count_kind(&got, "resolved"), 2);
+	assert_non_null(strstr(got.text[got.count - 1], "\"ts\":\"2026-11-29T20:00:00.000Z\""));
+	engine_free(engine);
+	clear(&got);
+}
+
+/* A snapshot whose refill time and open alerts disagree is damaged: an open state_incomplete
+ * alert without a time, and a time without the alert. */
+static void test_state_incomplete_inconsistent_is_damage(void **state)
+{
+	static const unsigned char none[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
+	static const unsigned char eight_am[8] = { 0 }; /* any time: 1970 here */
+	struct config config = test_config();
+	struct codec_writer open = {0}, closed = {0};
+	char why[ENGINE_WHY_MAX];
+	(void)state;
+
+	struct engine *engine = engine_new(&config, NULL, NULL);
+	feed_minutes(engine, 0, 5);
+	engine_snapshot(engine, &closed);
+	state_incomplete(engine, "3 journal records missing", T0 + 600000);
+	engine_snapshot(engine, &open);
+	engine_free(engine);
+	for (int i = 0; i < 2; i++) {
+		struct codec_writer *w = i == 0 ? &open : &closed;
+		struct engine *ok = engine_restore(w->data, w->len, &config, NULL, NULL, why,
+						   sizeof(why));
+		assert_non_null(ok);
+		engine_free(ok);
+		memcpy(w->data + w->len - 12, i == 0 ? none : eight_am, 8);
+		uint32_t crc = codec_crc32c(0, w->data, w->len - 4);
+		for (int b = 0; b < 4; b++)
+			w->data[w->len - 4 + (size_t)b] = (unsigned char)(crc >> (8 * b));
+		assert_null(engine_restore(w->data, w->len, &config, NULL, NULL, why, sizeof(why)));
+		assert_string_equal(why, "snapshot damaged: inconsistent state");
+	}
+	codec_writer_release(&open);
+	codec_writer_release(&closed);
 }
 
 /* The saved configuration goes through the parser's checks before the engine uses it. */
@@ -1723,6 +1899,9 @@ int main(void)
 		cmocka_unit_test(test_counters_by_name),
 		cmocka_unit_test(test_other_format_reported),
 		cmocka_unit_test(test_older_formats_snapshot_read),
+		cmocka_unit_test(test_state_incomplete_resolves_after_the_longest_window),
+		cmocka_unit_test(test_state_incomplete_counts_from_the_loss),
+		cmocka_unit_test(test_state_incomplete_inconsistent_is_damage),
 		cmocka_unit_test(test_restore_out_of_memory_anywhere_is_no_damage),
 		cmocka_unit_test(test_stamp_read_back),
 		cmocka_unit_test(test_equal_state_equal_bytes),

@@ -92,29 +92,32 @@ static void test_center_alerts_never_dropped(void **state)
 		"of connections without a hello, which may hold 8): 1 dropped so far; "
 		"raise feed.max_sources");
 	assert_int_equal(sysalerts_dropped(sysalerts), 68);
-	/* The center's: the journal, 16 limits and a receiver, beyond the 48. */
+	/* The center's: the journal, 16 limits, a receiver and the recovered state, beyond the
+	 * 48. */
 	assert_true(raise_one(sysalerts, "journal_degraded", "", T0 + 200));
 	for (int i = 0; i < 16; i++) {
 		snprintf(key, sizeof(key), "tracker.max_%d", i);
 		assert_true(raise_one(sysalerts, "limit", key, T0 + 300 + i));
 	}
 	assert_true(raise_one(sysalerts, "receiver_down", "hook", T0 + 400));
-	assert_int_equal(seen.count, 33 + 18);
+	assert_true(raise_one(sysalerts, "state_incomplete", "", T0 + 401));
+	assert_int_equal(seen.count, 33 + 19);
 	assert_string_equal(seen.system[33], "journal_degraded");
-	assert_int_equal(sysalerts_open_count(sysalerts), 32 + 1 + 18);
+	assert_int_equal(sysalerts_open_count(sysalerts), 32 + 1 + 19);
+	assert_true(sysalerts_is_open(sysalerts, "state_incomplete", ""));
 	assert_true(sysalerts_is_open(sysalerts, "journal_degraded", ""));
 	assert_int_equal(sysalerts_dropped(sysalerts), 68);
 	/* Back to 24 per-source alerts (3/4 of 32): system_alerts resolves, with the count. */
 	for (int i = 0; i < 8; i++) {
 		snprintf(key, sizeof(key), "cad-%d", i);
 		assert_true(resolve_one(sysalerts, "clock_ahead", key, T0 + 500));
-		assert_int_equal(seen.count, 51 + (uint32_t)i + 1 + (i == 7));
+		assert_int_equal(seen.count, 52 + (uint32_t)i + 1 + (i == 7));
 	}
-	assert_string_equal(seen.kind[59], "resolved");
-	assert_string_equal(seen.what[59], "system_alerts");
-	assert_string_equal(seen.message[59],
+	assert_string_equal(seen.kind[60], "resolved");
+	assert_string_equal(seen.what[60], "system_alerts");
+	assert_string_equal(seen.message[60],
 			    "system alerts of feed sources have room again: 68 dropped in all");
-	assert_int_equal(seen.evicted[59], 68);
+	assert_int_equal(seen.evicted[60], 68);
 	assert_false(sysalerts_is_open(sysalerts, "limit", SYSALERTS_FULL_KEY));
 	sysalerts_free(sysalerts);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "control.h"
 #include "handoff.h"
 #include "hostclock.h"
 #include "journal.h"
@@ -82,6 +83,7 @@ void recovery_router_init(struct recovery_router *router, engine_alert_fn live, 
 	memset(router, 0, sizeof *router);
 	router->live = live;
 	router->live_ctx = live_ctx;
+	router->wall_ms = hostclock_wall_ms;
 }
 
 static int push_alert(struct recovery_alert **alerts, size_t *count, size_t *capacity,
@@ -749,6 +751,7 @@ static void warn_gaps(const struct recovery_pass *pass, const struct segment_che
 			expected++;
 		end_lost = !checks[i].ended;
 		if (known && checks[i].first_index > expected) {
+			pass->recovery->summary.records_missing += checks[i].first_index - expected;
 			statedir_segment_name(checks[i].first_index, name);
 			log_msg(LOG_WARNING,
 				"recovery: %s/journal: records %" PRIu64 " to %" PRIu64
@@ -1145,17 +1148,51 @@ static void warn_missing_next(struct recovery_pass *pass, const struct statedir_
 }
 
 /* Without a snapshot the journal must start at record 1, or history is missing. */
-static void warn_missing_history(const struct recovery_pass *pass,
+static void warn_missing_history(struct recovery_pass *pass,
 				 const struct statedir_files *files)
 {
 	if (pass->recovery->summary.from_snapshot || files->segment_count == 0 ||
 	    files->segments[0] <= 1)
 		return;
+	pass->recovery->summary.history_first = files->segments[0];
 	log_msg(LOG_ERR,
 		"recovery: no usable snapshot and the journal starts at record %" PRIu64
 		": the state is rebuilt from the segments left only (windows and open alerts may "
 		"differ; alert seq goes on after the highest journaled)",
 		files->segments[0]);
+}
+
+/* What the recovery lost, told to the supervisors: a state_incomplete system alert in the
+ * state handed over (the checkpoint's snapshot holds it, so a start that fails before its
+ * notice is journaled still shows it), dated by this host's clock; its notice goes with the
+ * replayed alerts never delivered, journaled and delivered after the checkpoint. */
+static void raise_incomplete(struct recovery_pass *pass, const struct config *config)
+{
+	struct recovery *recovery = pass->recovery;
+	struct control control = { .kind = CONTROL_STATE_INCOMPLETE, .firing = true };
+	char line[CONTROL_LINE_MAX + 1], why[256];
+	size_t len;
+	uint64_t before = pass->router->recovered_count;
+
+	if (!recovery_incomplete(&recovery->summary, control.reason, sizeof control.reason))
+		return;
+	log_msg(LOG_WARNING,
+		"recovery: the state is incomplete (%s): system alert state_incomplete until "
+		"%" PRIu32 " s more of events refill the rule windows",
+		control.reason, config_refill_seconds(config));
+	if (!(len = control_format(&control, line, sizeof line))) {
+		log_msg(LOG_ERR, "recovery: out of memory: state_incomplete not raised");
+		return;
+	}
+	pass->router->replaying = true; /* the notice joins the alerts to deliver */
+	int64_t now_ms = pass->router->wall_ms();
+
+	if (engine_control(recovery->engine, line, len, now_ms, why, sizeof why) < 0)
+		log_msg(LOG_ERR, "recovery: state_incomplete not raised: %s", why);
+	pass->router->replaying = false;
+	if (pass->router->recovered_count > before)
+		recovery->summary.incomplete_seq =
+			pass->router->recovered[pass->router->recovered_count - 1].seq;
 }
 
 int recovery_run(struct statedir *dir, struct journal *journal, const struct config *config,
@@ -1218,6 +1255,8 @@ int recovery_run_reader(struct statedir *dir, struct journal *journal,
 	/* The journal's tail ran under the snapshot's configuration; now take today's. */
 	if (rc == 0)
 		rc = engine_reconfigure(recovery->engine, config);
+	if (rc == 0)
+		raise_incomplete(&pass, config);
 	statedir_files_free(&files);
 	if (rc < 0) {
 		snprintf(why, why_size, "recovery from %s failed: %s", dir->path,
@@ -1247,6 +1286,43 @@ int recovery_checkpoint(struct journal *journal, struct recovery *recovery)
 		recovery->open_segment = false;
 	}
 	return journal_checkpoint(journal, recovery->engine, true);
+}
+
+/* One more of reason's parts, "; " before all but the first; what does not fit is cut. */
+static void add_loss(char *reason, size_t size, const char *loss)
+{
+	size_t used = strlen(reason);
+
+	if (used + 1 < size)
+		snprintf(reason + used, size - used, "%s%s", used ? "; " : "", loss);
+}
+
+bool recovery_incomplete(const struct recovery_summary *summary, char *reason, size_t size)
+{
+	char loss[96];
+
+	if (size == 0)
+		return false;
+	reason[0] = '\0';
+	if (summary->history_first > 0) {
+		snprintf(loss, sizeof loss,
+			 "no usable snapshot, journal from record %" PRIu64,
+			 summary->history_first);
+		add_loss(reason, size, loss);
+	}
+	if (summary->next_segment_missing)
+		add_loss(reason, size, "segment after snapshot missing");
+	if (summary->records_missing > 0) {
+		snprintf(loss, sizeof loss, "%" PRIu64 " records missing",
+			 summary->records_missing);
+		add_loss(reason, size, loss);
+	}
+	if (summary->corrupt_segments > 0) {
+		snprintf(loss, sizeof loss, "%" PRIu64 " damaged segments set aside",
+			 summary->corrupt_segments);
+		add_loss(reason, size, loss);
+	}
+	return reason[0] != '\0';
 }
 
 void recovery_log_summary(const struct recovery_summary *summary)

@@ -47,6 +47,9 @@ struct recovery_router {
 	size_t recovered_count;
 	size_t recovered_capacity;
 	bool recovered_lost; /* out of memory keeping one */
+	/* the host's clock that dates what recovery itself raises (state_incomplete):
+	 * hostclock_wall_ms, or a test's */
+	int64_t (*wall_ms)(void);
 };
 
 /* An alert to journal after recovery: produced by replay, or salvaged from a quarantined
@@ -77,6 +80,10 @@ struct recovery_summary {
 	uint64_t last_index;    /* last good record on disk */
 	uint64_t future_rejected; /* replayed lines refused by the guard against the future */
 	bool next_segment_missing; /* the segment the snapshot's stamp says follows it is gone */
+	uint64_t history_first;    /* no usable snapshot and the journal starts at this record
+				    * (> 1); 0: no history missing */
+	uint64_t records_missing;  /* record numbers missing between segments */
+	uint64_t incomplete_seq;   /* the state_incomplete notice raised for them; 0: none */
 	double seconds;
 };
 
@@ -142,6 +149,15 @@ int recovery_run_reader(struct statedir *dir, struct journal *journal,
  * (a full disk: the daemon then starts degraded and tries again later).
  */
 int recovery_checkpoint(struct journal *journal, struct recovery *recovery);
+
+/**
+ * Did the recovery rebuild the state without some of its history (no usable snapshot and a
+ * journal that does not start at record 1, records missing, a segment set aside as damaged)?
+ * Then true, with what was lost in a few words in reason (at most size - 1 bytes, cut there).
+ * recovery_run raises a state_incomplete system alert for it in the state it hands over
+ * (so in the snapshot recovery_checkpoint writes), its notice among the recovered alerts.
+ */
+bool recovery_incomplete(const struct recovery_summary *summary, char *reason, size_t size);
 
 /** Log the summary in one line. */
 void recovery_log_summary(const struct recovery_summary *summary);

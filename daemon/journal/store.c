@@ -1328,10 +1328,14 @@ static void deliver_recovered(struct store *store)
 	struct recovery_alert *alerts = recovery_router_take(&store->router, &count);
 
 	for (size_t i = 0; i < count; i++) {
-		log_msg(LOG_NOTICE,
-			"alert %" PRIu64 ": produced again by recovery, never delivered "
-			"before the restart: delivering it",
-			alerts[i].seq);
+		if (alerts[i].seq == store->recovered.incomplete_seq)
+			log_msg(LOG_NOTICE, "alert %" PRIu64 ": state_incomplete firing (warning)",
+				alerts[i].seq);
+		else
+			log_msg(LOG_NOTICE,
+				"alert %" PRIu64 ": produced again by recovery, never delivered "
+				"before the restart: delivering it",
+				alerts[i].seq);
 		store_on_alert(store, alerts[i].seq, alerts[i].json, alerts[i].len);
 	}
 	recovery_alerts_free(alerts, count);

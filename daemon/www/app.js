@@ -565,6 +565,7 @@
     source_departs: 'Feed out of the baseline',
     limit: 'Limit reached',
     journal_degraded: 'Journal degraded',
+    state_incomplete: 'Recovered with gaps',
     receiver_down: 'Receiver down',
   };
 
