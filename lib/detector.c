@@ -2507,6 +2507,12 @@ void detector_advance(struct detector *detector, int64_t now_ms)
 	run_ticks(detector);
 }
 
+void detector_flush_updates(struct detector *detector)
+{
+	for (uint32_t i = detector->open_count; i-- > 0;) /* the order run_ticks walks them */
+		flush_update(detector, detector->open_episodes[i], true);
+}
+
 static void remember_hangup(struct detector *detector, const struct operator_state *state,
 			    const struct completed_call *call, uint64_t serial)
 {

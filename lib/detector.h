@@ -166,6 +166,10 @@ bool detector_is_real_call(const struct detector *detector, const struct complet
 /** Move the detector's clock forward to now_ms; resolves alerts whose time has come. */
 void detector_advance(struct detector *detector, int64_t now_ms);
 
+/** The end of the input (a backtest's): the callbacks that wait for the next second of event
+ * time go out now, an update per open alert that has any, in the order of a tick. */
+void detector_flush_updates(struct detector *detector);
+
 /** Add a completed call, evaluate its operator's rules, emit notices through the callback. */
 enum detector_result detector_add_call(struct detector *detector,
 				       const struct completed_call *call);

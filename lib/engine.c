@@ -1559,6 +1559,11 @@ void engine_flush(struct engine *engine)
 	release_ready(engine, true);
 }
 
+void engine_flush_updates(struct engine *engine)
+{
+	detector_flush_updates(engine->detector);
+}
+
 void engine_set_future_guard(struct engine *engine, bool enabled)
 {
 	engine->future_guard = enabled;

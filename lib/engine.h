@@ -179,6 +179,10 @@ void engine_tick(struct engine *engine, int64_t received_ms);
 /** Release every buffered event, as if every source had gone quiet (end of a backtest). */
 void engine_flush(struct engine *engine);
 
+/** The end of a backtest's input, after engine_flush: updates that wait for the next second of
+ * event time (at most one a second per alert) go out now instead of never (detector.h). */
+void engine_flush_updates(struct engine *engine);
+
 /** Turn the future guard off (cadmon-backtest --no-future-guard) or on again. */
 void engine_set_future_guard(struct engine *engine, bool enabled);
 

@@ -98,6 +98,12 @@ const struct engine_counter engine_counters_metrics[] = {
 	       "call_owners_capped_total",
 	       "Call ids a feed source reused 255 times while their events waited: their owner is "
 	       "kept until tracker.max_call_seconds, other sources' events for them refused."),
+	METRIC("call_events_repeated", "call events repeated", tracker.duplicates,
+	       "call_events_repeated_total",
+	       "A second call_start or call_end for a call still open: ignored, the first kept."),
+	METRIC("end_before_start", "end before start", tracker.end_before_start,
+	       "calls_end_before_start_total",
+	       "Calls dropped unjudged: their call_end's ts was before their call_start's."),
 	FAMILY("evicted_total", "counter",
 	       "Entries forgotten because a bounded table was full, by the configuration key to "
 	       "raise."),

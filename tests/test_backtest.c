@@ -724,6 +724,57 @@ static void test_html_escapes_feed_text(void **state)
 	tool_run_free(&run);
 }
 
+/* A premature hangup that joins an open alert in the second of event time of its last notice
+ * waits for the next second (one update a second); at the end of the input no second comes,
+ * and the update is printed all the same (it was never printed: probe16b F4). */
+static void test_last_second_update_printed(void **state)
+{
+	static const char config[] =
+		"detector:\n"
+		"  premature:\n"
+		"    max_talk_seconds: 20\n"
+		"  rules: [{name: burst, window_seconds: 600, min_calls: 3, min_premature: 3, "
+		"min_ratio: 0.5, severity: critical}]\n";
+	static const char lines[] =
+		"{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\","
+		"\"operator\":\"op-1\",\"agency\":\"A\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:05Z\","
+		"\"released_by\":\"operator\"}\n"
+		"{\"type\":\"call_start\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00Z\","
+		"\"operator\":\"op-1\",\"agency\":\"A\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:05Z\","
+		"\"released_by\":\"operator\"}\n"
+		"{\"type\":\"call_start\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:00Z\","
+		"\"operator\":\"op-1\",\"agency\":\"A\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:05Z\","
+		"\"released_by\":\"operator\"}\n"
+		"{\"type\":\"call_start\",\"call_id\":\"c4\",\"ts\":\"2026-11-29T08:02:05.2Z\","
+		"\"operator\":\"op-1\",\"agency\":\"A\",\"ani\":\"5045550104\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"c4\",\"ts\":\"2026-11-29T08:02:05.9Z\","
+		"\"released_by\":\"operator\"}\n";
+	static const char update[] =
+		"\n{\"alert\":\"update\",\"alert_id\":\"6e91d6b3f2e047e6\",\"seq\":2,"
+		"\"ts\":\"2026-11-29T08:02:05.900Z\",\"type\":\"operator\",\"agency\":\"A\","
+		"\"operator\":\"op-1\",\"rule\":\"burst\",\"severity\":\"critical\","
+		"\"window_seconds\":600,\"calls\":4,\"premature\":4,\"called_back\":0,\"ratio\":1,"
+		"\"center_ratio\":0,\"p_value\":6.25e-06,\"callbacks\":[{\"call_id\":\"c4\","
+		"\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:02:05.200Z\",\"talk_seconds\":0.7,"
+		"\"called_back\":false}]}\n";
+	char config_path[PATH_MAX_BYTES], input[PATH_MAX_BYTES];
+	const char *args[] = {"--quiet", "-c", config_path, input, NULL};
+	struct tool_run run;
+
+	(void)state;
+	write_input(config_path, "second.yaml", config);
+	write_input(input, "second.ndjson", lines);
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	if (!strstr(run.out, update))
+		fprintf(stderr, "no update line in:\n%s", run.out);
+	assert_non_null(strstr(run.out, update));
+	tool_run_free(&run);
+}
+
 /* The operator table's cells with names that are not plain ASCII: a 2-byte UTF-8 letter takes
  * one column, a control character shows as '?', a 64-byte name sets the column; agencies
  * alternate (each operator keeps its own agency's name); equal counts order by agency, then
@@ -1799,6 +1850,7 @@ int main(void)
 		cmocka_unit_test(test_json_report_is_exact),
 		cmocka_unit_test(test_html_report_is_self_contained),
 		cmocka_unit_test(test_html_escapes_feed_text),
+		cmocka_unit_test(test_last_second_update_printed),
 		cmocka_unit_test(test_text_table_names_and_widths),
 		cmocka_unit_test(test_files_and_stdin_are_one_stream),
 		cmocka_unit_test(test_line_limits_and_chunk_boundaries),

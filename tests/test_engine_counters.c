@@ -171,6 +171,13 @@ static void test_metrics(void **state)
 		  "Call ids a feed source reused 255 times while their events waited: their owner "
 		  "is kept until tracker.max_call_seconds, other sources' events for them refused.",
 		  1, 29 },
+		{ "call_events_repeated", "call_events_repeated_total", "counter",
+		  "A second call_start or call_end for a call still open: ignored, the first "
+		  "kept.",
+		  1, 5 },
+		{ "end_before_start", "calls_end_before_start_total", "counter",
+		  "Calls dropped unjudged: their call_end's ts was before their call_start's.", 1,
+		  11 },
 		{ "evicted_total", "evicted_total", "counter",
 		  "Entries forgotten because a bounded table was full, by the configuration key to "
 		  "raise.",

@@ -622,6 +622,7 @@ void backtest_set_future_guard(struct backtest *backtest, bool enabled)
 void backtest_finish(struct backtest *backtest)
 {
 	engine_flush(backtest->engine);
+	engine_flush_updates(backtest->engine);
 }
 
 size_t backtest_source_count(const struct backtest *backtest)

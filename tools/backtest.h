@@ -127,7 +127,8 @@ const struct backtest_records *backtest_records(const struct backtest *backtest)
 /** Turn the guard against the future off (--no-future-guard) or on (the default). */
 void backtest_set_future_guard(struct backtest *backtest, bool enabled);
 
-/** After the last input: release the events still waiting for the other sources' clocks. */
+/** After the last input: release the events still waiting for the other sources' clocks, then
+ * send the updates still waiting for the next second of event time (none will come). */
 void backtest_finish(struct backtest *backtest);
 
 /** The sources the lines came from (the unnamed stream "" and each "source" named), as the
