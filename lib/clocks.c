@@ -265,6 +265,7 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 	source->behind_ms = INT64_MIN;
 	source->behind_since_ms = INT64_MIN;
 	source->refused_since_ms = INT64_MIN;
+	source->too_late_ms = INT64_MIN;
 	rank_added(clocks, clocks->last_found);
 	note_changed(clocks, clocks->last_found);
 	return source;
@@ -806,6 +807,45 @@ void clocks_save(const struct clocks *clocks, struct codec_writer *writer)
 	}
 }
 
+/* [u32 n] n x ([string name][i64 too late]): the sources with events_too_late open, in the
+ * table's order (snapshot format 18: at the snapshot's end, so that older formats' clock
+ * entries stay as they were). */
+void clocks_save_too_late(const struct clocks *clocks, struct codec_writer *writer)
+{
+	uint32_t count = 0;
+
+	for (uint32_t i = 0; i < clocks->count; i++)
+		count += clocks->sources[i].too_late_ms != INT64_MIN;
+	codec_put_u32(writer, count);
+	for (uint32_t i = 0; i < clocks->count; i++)
+		if (clocks->sources[i].too_late_ms != INT64_MIN) {
+			codec_put_string(writer, clocks->sources[i].name);
+			codec_put_i64(writer, clocks->sources[i].too_late_ms);
+		}
+}
+
+int clocks_load_too_late(struct clocks *clocks, struct codec_reader *reader)
+{
+	uint32_t count = codec_get_u32(reader);
+	char name[CLOCKS_NAME_MAX + 1];
+
+	if (reader->failed || count > clocks->count)
+		return -EINVAL;
+	for (uint32_t i = 0; i < count; i++) {
+		codec_get_string(reader, name, sizeof(name));
+		int64_t too_late_ms = codec_get_i64(reader);
+		struct clocks_source *source = NULL;
+		for (uint32_t k = 0; k < clocks->count && !source; k++)
+			if (strcmp(clocks->sources[k].name, name) == 0)
+				source = &clocks->sources[k];
+		if (reader->failed || !source || source->too_late_ms != INT64_MIN ||
+		    too_late_ms == INT64_MIN)
+			return -EINVAL; /* an unknown source, one named twice, or no time */
+		source->too_late_ms = too_late_ms;
+	}
+	return 0;
+}
+
 int clocks_load(struct clocks *clocks, struct codec_reader *reader)
 {
 	uint32_t count;
@@ -828,6 +868,7 @@ int clocks_load(struct clocks *clocks, struct codec_reader *reader)
 		source->behind_since_ms = codec_get_i64(reader);
 		source->behind_ms = codec_get_i64(reader);
 		source->refused_since_ms = codec_get_i64(reader);
+		source->too_late_ms = INT64_MIN; /* clocks_load_too_late */
 		if (codec_get_counters(reader, source_counters,
 				       CODEC_COUNTER_COUNT(source_counters), source) != 0)
 			return -EINVAL;

@@ -51,6 +51,8 @@ struct clocks_source {
 				  * behind) */
 	int64_t behind_ms;   /* host time of its last event while clock_behind is open
 			      * (INT64_MIN: none) */
+	int64_t too_late_ms; /* reference time of its last "too_late" rejection while
+			      * events_too_late is open (INT64_MIN: none) */
 	int64_t refused_since_ms; /* host time of its first line refused since its last line
 				   * taken (INT64_MIN: none): feed_rejecting's run (lib/engine.c);
 				   * a heartbeat or a hello does not end it */
@@ -177,6 +179,11 @@ struct codec_reader;
 int clocks_resize(struct clocks *clocks, uint32_t max_sources, clocks_listed_fn listed,
 		  void *ctx);
 void clocks_save(const struct clocks *clocks, struct codec_writer *writer);
+/** The sources' events_too_late times (format 18, after the rest of the snapshot). */
+void clocks_save_too_late(const struct clocks *clocks, struct codec_writer *writer);
+/** Read them back into the loaded table: 0, or -EINVAL (an unknown source, one twice). */
+int clocks_load_too_late(struct clocks *clocks, struct codec_reader *reader);
+
 /** Load what clocks_save wrote into clocks of the same bound. 0 or -EINVAL. */
 int clocks_load(struct clocks *clocks, struct codec_reader *reader);
 

@@ -752,6 +752,32 @@ static void raise_restarted(struct engine *engine, struct clocks_source *source,
 	sysalerts_raise(engine->sysalerts, &notice);
 }
 
+/* A source's event refused as too late (older than tracker.allowed_lateness_seconds behind its
+ * own newest: its clock stepped back, or it resends old events): events_too_late opens (or its
+ * message is kept up to date), dated by the host time (else the source's newest event time),
+ * and resolves once none has been refused so for resolve_after_seconds. */
+static void raise_too_late(struct engine *engine, struct clocks_source *source, int64_t ts_ms)
+{
+	char subject[CLOCKS_NAME_MAX + 16];
+	char behind[48];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+	struct sysalert_notice notice;
+
+	source_subject(source, subject, sizeof(subject));
+	human_duration(source->newest_ms - ts_ms, behind, sizeof(behind));
+	snprintf(message, sizeof(message),
+		 "%s's events are refused as too late, the latest %s behind its newest "
+		 "(tracker.allowed_lateness_seconds %" PRIu32 "): %" PRIu64
+		 " so far; its clock steps back, or it resends old events",
+		 subject, behind, engine->config.tracker.allowed_lateness_seconds,
+		 source->too_late);
+	source_notice(engine, source, "events_too_late", message, &notice);
+	if (notice.ts_ms == INT64_MIN) /* no host time (cadmon-backtest): the source's newest */
+		notice.ts_ms = source->newest_ms;
+	if (sysalerts_raise(engine->sysalerts, &notice))
+		source->too_late_ms = notice.ts_ms;
+}
+
 /* With a host clock, is source's clock more than max_source_behind_seconds behind both the
  * host clock and the newest other source (a slow clock, or a backlog being resent)? */
 static bool clock_behind(const struct engine *engine, const struct clocks_source *source)
@@ -867,7 +893,7 @@ static void settle_source_notices(struct engine *engine, struct clocks_source *s
 	struct sysalert_notice notice;
 
 	if (source->future_ms == INT64_MIN && source->restarted_ms == INT64_MIN &&
-	    source->behind_ms == INT64_MIN)
+	    source->behind_ms == INT64_MIN && source->too_late_ms == INT64_MIN)
 		return; /* the common case: nothing open */
 	source_subject(source, subject, sizeof(subject));
 	if (source->future_ms != INT64_MIN &&
@@ -895,6 +921,15 @@ static void settle_source_notices(struct engine *engine, struct clocks_source *s
 			 quiet_s);
 		resolve_source_notice(engine, source, "clock_behind", message,
 				      &source->behind_ms);
+	}
+	if (source->too_late_ms != INT64_MIN &&
+	    now_ms - source->too_late_ms >= (int64_t)quiet_s * 1000) {
+		snprintf(message, sizeof(message),
+			 "'s events are placed again: none too late for %" PRIu32 " s; %" PRIu64
+			 " refused in all",
+			 quiet_s, source->too_late);
+		resolve_source_notice(engine, source, "events_too_late", message,
+				      &source->too_late_ms);
 	}
 }
 
@@ -1083,7 +1118,10 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 		return reason;
 	}
 	if ((reason = reject_too_late(engine, event, source, verdict)) != EVENT_OK) {
+		if (binding_refuses_source(&engine->config, &sender)) /* nothing raised for it */
+			return reject_unbound(engine, parsed, origin, &admitted, verdict);
 		source->too_late++;
+		raise_too_late(engine, source, event->ts_ms);
 		return reason;
 	}
 	/* reorder_full before the binding records anything (a refused line leaves no trace), but
@@ -1311,8 +1349,8 @@ void engine_prefetch_call(const struct engine *engine, const struct engine_parse
 }
 
 /* Every notice of source that only its own lines can end (clock_ahead, clock_behind,
- * sender_restarted, seq_rejected, feed_rejecting) resolved with the message "<source>why":
- * its connection closed, or its clock was forgotten (audit F5). */
+ * events_too_late, sender_restarted, seq_rejected, feed_rejecting) resolved with the message
+ * "<source>why": its connection closed, or its clock was forgotten (audit F5). */
 static void end_source_notices(struct engine *engine, struct clocks_source *source,
 			       const char *why)
 {
@@ -1320,6 +1358,8 @@ static void end_source_notices(struct engine *engine, struct clocks_source *sour
 		resolve_source_notice(engine, source, "clock_ahead", why, &source->future_ms);
 	if (source->behind_ms != INT64_MIN)
 		resolve_source_notice(engine, source, "clock_behind", why, &source->behind_ms);
+	if (source->too_late_ms != INT64_MIN)
+		resolve_source_notice(engine, source, "events_too_late", why, &source->too_late_ms);
 	if (source->restarted_ms != INT64_MIN)
 		resolve_source_notice(engine, source, "sender_restarted", why,
 				      &source->restarted_ms);
@@ -1402,8 +1442,9 @@ static bool clock_known(const char *key, void *ctx)
  * reload's larger one grew the room). */
 static void settle_after_change(struct engine *engine)
 {
-	static const char *const systems[] = {"clock_ahead", "clock_behind", "sender_restarted",
-					      "seq_rejected", "feed_rejecting", NULL};
+	static const char *const systems[] = {"clock_ahead",    "clock_behind",
+					      "events_too_late", "sender_restarted",
+					      "seq_rejected",   "feed_rejecting", NULL};
 	const char *key, *system;
 	char why[128];
 
@@ -2435,6 +2476,7 @@ void engine_snapshot_stamped(const struct engine *engine, const struct engine_sn
 	binding_save(engine->binding, writer);
 	detector_save_callers_sweep(engine->detector, writer);
 	codec_put_i64(writer, engine->incomplete_since_ms);
+	clocks_save_too_late(engine->clocks, writer);
 	if (!writer->failed)
 		codec_put_u32(writer, codec_writer_crc32c(writer, start));
 }
@@ -2603,6 +2645,8 @@ static int load_state(struct engine *engine, struct codec_reader *reader, uint32
 	if (format >= 17 && (rc = detector_load_callers_sweep(engine->detector, reader)) != 0)
 		return rc == -ENOMEM ? -ENOMEM : -EINVAL;
 	engine->incomplete_since_ms = format >= 18 ? codec_get_i64(reader) : STATE_COMPLETE;
+	if (format >= 18 && clocks_load_too_late(engine->clocks, reader) != 0)
+		return -EINVAL;
 	if ((engine->incomplete_since_ms != STATE_COMPLETE) !=
 	    sysalerts_is_open(engine->sysalerts, "state_incomplete", ""))
 		return -EINVAL; /* an open alert with no refill time, or the reverse */

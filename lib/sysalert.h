@@ -18,12 +18,12 @@
  *
  * The alerts of the whole center (journal_degraded, state_incomplete, receiver_down, a limit
  * without a source) are never dropped: SYSALERTS_CENTER_ROOM of the capacity is kept for them,
- * and the table grows when they need more. The alerts of one feed source (feed_silent, clock_ahead,
- * sender_restarted, seq_rejected, feed_rejecting, a limit with a source) share the rest, a
- * quarter of it at most for the connections without a hello ("#S.N" keys, one per
- * connection). One more is not raised: it is counted (sysalerts_dropped) and told by the
- * center's limit alert SYSALERTS_FULL_KEY, resolved when the per-source alerts are back under
- * three quarters of their room.
+ * and the table grows when they need more. The alerts of one feed source (feed_silent,
+ * clock_ahead, clock_behind, events_too_late, sender_restarted, seq_rejected, feed_rejecting,
+ * a limit with a source) share the rest, a quarter of it at most for the connections without a
+ * hello ("#S.N" keys, one per connection). One more is not raised: it is counted
+ * (sysalerts_dropped) and told by the center's limit alert SYSALERTS_FULL_KEY, resolved when
+ * the per-source alerts are back under three quarters of their room.
  */
 
 #define SYSALERTS_CENTER_ROOM 16

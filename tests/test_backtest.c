@@ -233,14 +233,34 @@ static const char *const recording[] = {
 	"back\":1,"                                                                                \
 	"\"ratio\":0.8333,\"center_ratio\":0,\"p_value\":1.80e-06,\"callbacks\":[]}"
 #define ALERT_6                                                                                    \
-	"{\"alert\":\"resolved\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":6,"                     \
+	"{\"alert\":\"resolved\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":8,"                     \
 	"\"ts\":\"2026-11-29T09:20:00.000Z\",\"type\":\"operator\",\"agency\":\"CITY\","           \
 	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\",\"severity\":"             \
 	"\"critical\","                                                                            \
 	"\"window_seconds\":3600,\"calls\":0,\"premature\":0,\"called_back\":0,\"ratio\":0,"       \
 	"\"center_ratio\":0.3333,\"p_value\":1,\"callbacks\":[]}"
 
+/* Line 28's event, 90 minutes behind the feed's newest, refused as too late: told (probe16b F5),
+ * resolved by the feed's first event taken detector.resolve_after_seconds (900) later. */
+#define TOO_LATE_FIRING \
+	"{\"alert\":\"firing\",\"alert_id\":\"6ae6b94a00cf5119\",\"seq\":6," \
+	"\"ts\":\"2026-11-29T08:30:12.000Z\",\"type\":\"system\"," \
+	"\"system\":\"events_too_late\",\"severity\":\"warning\"," \
+	"\"message\":\"the feed's events are refused as too late, the latest 90 minutes " \
+	"behind its newest (tracker.allowed_lateness_seconds 600): 1 so far; its clock steps " \
+	"back, or it resends old events\"}"
+#define TOO_LATE_RESOLVED \
+	"{\"alert\":\"resolved\",\"alert_id\":\"6ae6b94a00cf5119\",\"seq\":7," \
+	"\"ts\":\"2026-11-29T08:50:00.000Z\",\"type\":\"system\"," \
+	"\"system\":\"events_too_late\",\"severity\":\"warning\"," \
+	"\"message\":\"the feed's events are placed again: none too late for 900 s; 1 " \
+	"refused in all\"}"
+
 static const char *const expected_alerts[] = {ALERT_1, ALERT_2, ALERT_3, ALERT_4, ALERT_5, ALERT_6};
+/* The text report's notices: the operator's, and the system's in seq order. */
+static const char *const expected_notices[] = {
+	ALERT_1, ALERT_2, ALERT_3, ALERT_4, ALERT_5, TOO_LATE_FIRING, TOO_LATE_RESOLVED, ALERT_6
+};
 
 /* Completed: b1..b6, g1..g4, x1, x2, c1 (13; 6 premature: b1 b3 b4 b5 b6 c1). Lines: 35 not
  * blank, 6 rejected, so 29 events (the duplicate included). */
@@ -272,11 +292,12 @@ static const char *const expected_alerts[] = {ALERT_1, ALERT_2, ALERT_3, ALERT_4
 	"  premature hangups      6\n" \
 	"  premature ratio        0.4615\n" \
 	"  operators              4\n" \
-	"  alerts                 6\n" \
-	"    firing               1\n" \
+	"  alerts                 8\n" \
+	"    firing               2\n" \
 	"    escalated            2\n" \
 	"    update               2\n" \
-	"    resolved             1\n" \
+	"    resolved             2\n" \
+	"    of which system      2\n" \
 	"  alerts open at end     0\n" \
 	"  open calls at end      1\n" \
 	"  called back            1\n" \
@@ -472,8 +493,8 @@ static char *expected_text_output(unsigned files, size_t bytes)
 	struct text text = {0};
 	char totals[4096];
 
-	for (size_t i = 0; i < sizeof(expected_alerts) / sizeof(expected_alerts[0]); i++) {
-		text_append_string(&text, expected_alerts[i]);
+	for (size_t i = 0; i < sizeof(expected_notices) / sizeof(expected_notices[0]); i++) {
+		text_append_string(&text, expected_notices[i]);
 		text_append_string(&text, "\n");
 	}
 	text_append_string(&text, "\n" EXPECTED_TABLE "\n");
@@ -612,9 +633,9 @@ static void assert_json_totals(json_object *totals)
 	assert_count(totals, "premature", 6);
 	assert_number_text(totals, "ratio", "0.4615");
 	assert_count(totals, "operators", 4);
-	assert_count(totals, "alerts", 6);
-	assert_count(totals, "system_alerts", 0);
-	assert_kinds(totals, 1, 2, 2, 1);
+	assert_count(totals, "alerts", 8);
+	assert_count(totals, "system_alerts", 2);
+	assert_kinds(totals, 2, 2, 2, 2);
 	assert_count(totals, "open_alerts", 0);
 	assert_count(totals, "open_calls", 1);
 	assert_count(totals, "called_back", 1);

@@ -368,6 +368,48 @@ static void test_future_ceiling(void **state)
 	send_ok(f, "cad-1", ENGINE_NO_TIME, incident("b", T0, 0));
 }
 
+/* ---- events too late for their own source's clock ------------------------------------------ */
+
+/* cad-2's clock steps back 650 s (tracker.allowed_lateness_seconds 600): its event is refused
+ * as too_late and the supervisors are told (events_too_late, warning, dated by the host
+ * clock), its count kept up to date by the next one; once none has been refused so for
+ * resolve_after_seconds (60) of host time, its next event accepted resolves it. */
+static void test_events_too_late_told(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	struct engine_source_info info;
+
+	send_ok(f, "cad-2", T0 + 701000, incident("y1", T0 + 700000, 0));
+	send_from(f, "cad-2", T0 + 702000, incident("y2", T0 + 50000, 0), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_TOO_LATE);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(
+		f->alerts[0],
+		"{\"alert\":\"firing\",\"alert_id\":\"8e4cb5672dec1dd7\",\"seq\":1,"
+		"\"ts\":\"2026-11-29T08:11:42.000Z\",\"type\":\"system\","
+		"\"system\":\"events_too_late\",\"severity\":\"warning\",\"source\":\"cad-2\","
+		"\"message\":\"feed source cad-2's events are refused as too late, the latest 10 "
+		"minutes behind its newest (tracker.allowed_lateness_seconds 600): 1 so far; its "
+		"clock steps back, or it resends old events\"}");
+	send_from(f, "cad-2", T0 + 703000, incident("y3", T0 + 60000, 0), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_TOO_LATE);
+	assert_int_equal(f->alert_count, 1); /* the open one kept up to date, no notice */
+	assert_true(engine_system_alert_open(f->engine, "events_too_late", "cad-2"));
+	send_ok(f, "cad-2", T0 + 762000, incident("y4", T0 + 761000, 0)); /* 59 s: still open */
+	assert_int_equal(f->alert_count, 1);
+	send_ok(f, "cad-2", T0 + 763000, incident("y5", T0 + 762000, 0));
+	assert_int_equal(f->alert_count, 2);
+	assert_string_equal(
+		f->alerts[1],
+		"{\"alert\":\"resolved\",\"alert_id\":\"8e4cb5672dec1dd7\",\"seq\":2,"
+		"\"ts\":\"2026-11-29T08:12:43.000Z\",\"type\":\"system\","
+		"\"system\":\"events_too_late\",\"severity\":\"warning\",\"source\":\"cad-2\","
+		"\"message\":\"feed source cad-2's events are placed again: none too late for 60 "
+		"s; 2 refused in all\"}");
+	assert_int_equal(source_named(f, "cad-2", &info)->too_late, 2);
+}
+
 /* ---- sources behind the others ---------------------------------------------------------- */
 
 /* cad-2 runs 15 minutes behind cad-1: within tracker.max_source_lag_seconds (900), so cad-2 is
@@ -2282,6 +2324,7 @@ int main(void)
 		cmocka_unit_test(test_center_kept_round_robin),
 		cmocka_unit_test(test_center_matches_old_computation),
 		cmocka_unit_test_setup_teardown(test_year_ahead_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_too_late_told, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_year_ahead_rejected_without_host_clock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_silent_source_without_host_clock, setup,

@@ -1633,13 +1633,13 @@ static struct engine *restore_with_byte(struct codec_writer *w, size_t i, unsign
 }
 
 /* Snapshot w as a build of format (14 or 15) wrote it: no repeat callers' sweep position and
- * no state_incomplete refill time at the end (17's [u32 slots][u32 sweep home] and 18's i64
- * before the CRC), after the byte of events waiting of each owner (owners: call_id and owner
- * pairs, then NULL) no first arrival (16's u64; 14's byte read as 15's, unused), its format
- * and CRC made good. */
+ * no state_incomplete refill time nor events_too_late list at the end (17's [u32 slots][u32
+ * sweep home], 18's i64 and u32 0 before the CRC), after the byte of events waiting of each
+ * owner (owners: call_id and owner pairs, then NULL) no first arrival (16's u64; 14's byte
+ * read as 15's, unused), its format and CRC made good. */
 static void as_format(struct codec_writer *w, unsigned char format, const char *const *owners)
 {
-	w->len -= 16; /* the CRC, rewritten by set_byte, in place of the sweep and the refill */
+	w->len -= 20; /* the CRC, rewritten by set_byte, in place of the sweep and 18's end */
 	for (; owners[0]; owners += 2) {
 		size_t i = waiting_byte(w, owners[0], owners[1]) + 1;
 		memmove(w->data + i, w->data + i + 8, w->len - i - 8);

@@ -1537,7 +1537,8 @@ static void test_older_formats_snapshot_read(void **state)
 		"snapshot-format13.bin", "snapshot-format14.bin", "snapshot-format15.bin",
 		"snapshot-format16.bin", "snapshot-format17.bin", "snapshot-format18.bin"
 	};
-	/* the end: [u32 slots][u32 sweep home][i64 state_incomplete's since][u32 CRC] */
+	/* the end: [u32 slots][u32 sweep home][i64 state_incomplete's since][u32 0 events_too_late]
+	 * [u32 CRC] */
 	static const unsigned char none_open[8] = { 0xff, 0xff, 0xff, 0xff,
 						    0xff, 0xff, 0xff, 0x7f };
 	char path[512];
@@ -1555,14 +1556,15 @@ static void test_older_formats_snapshot_read(void **state)
 		size_t c1 = c1_first_arrival(&from[i]);
 		assert_int_equal(from[i].data[c1], i < 3 ? 8 : 1);
 		from[i].data[c1] = 1;
-		/* all but the sweep's [u32 slots][u32 home], the since and the CRC */
-		assert_memory_equal(from[i].data, from[NEWEST].data, len - 20);
+		/* all but the sweep's [u32 slots][u32 home], the since, the count and the CRC */
+		assert_memory_equal(from[i].data, from[NEWEST].data, len - 24);
 		if (i < 4) /* the sweep from its first home */
-			assert_memory_equal(from[i].data + len - 16, "\0\0\0\0", 4);
+			assert_memory_equal(from[i].data + len - 20, "\0\0\0\0", 4);
 		else
-			assert_memory_equal(from[i].data + len - 20,
-					    from[NEWEST].data + len - 20, 8);
-		assert_memory_equal(from[i].data + len - 12, none_open, 8);
+			assert_memory_equal(from[i].data + len - 24,
+					    from[NEWEST].data + len - 24, 8);
+		assert_memory_equal(from[i].data + len - 16, none_open, 8);
+		assert_memory_equal(from[i].data + len - 8, "\0\0\0\0", 4);
 	}
 	for (int i = 0; i < FILES; i++)
 		codec_writer_release(&from[i]);
@@ -1692,6 +1694,15 @@ static void test_state_incomplete_counts_from_the_loss(void **state)
 	clear(&got);
 }
 
+/* A snapshot changed by hand: its CRC (its last 4 bytes) made good again. */
+static void crc_made_good(struct codec_writer *w)
+{
+	uint32_t crc = codec_crc32c(0, w->data, w->len - 4);
+
+	for (size_t b = 0; b < 4; b++)
+		w->data[w->len - 4 + b] = (unsigned char)(crc >> (8 * b));
+}
+
 /* A snapshot whose refill time and open alerts disagree is damaged: an open state_incomplete
  * alert without a time, and a time without the alert. */
 static void test_state_incomplete_inconsistent_is_damage(void **state)
@@ -1715,15 +1726,63 @@ static void test_state_incomplete_inconsistent_is_damage(void **state)
 						   sizeof(why));
 		assert_non_null(ok);
 		engine_free(ok);
-		memcpy(w->data + w->len - 12, i == 0 ? none : eight_am, 8);
-		uint32_t crc = codec_crc32c(0, w->data, w->len - 4);
-		for (int b = 0; b < 4; b++)
-			w->data[w->len - 4 + (size_t)b] = (unsigned char)(crc >> (8 * b));
+		memcpy(w->data + w->len - 16, i == 0 ? none : eight_am, 8);
+		crc_made_good(w);
 		assert_null(engine_restore(w->data, w->len, &config, NULL, NULL, why, sizeof(why)));
 		assert_string_equal(why, "snapshot damaged: inconsistent state");
 	}
 	codec_writer_release(&open);
 	codec_writer_release(&closed);
+}
+
+static void process_line(struct engine *engine, const char *format, int64_t ts_ms)
+{
+	char line[256];
+	struct engine_verdict verdict;
+	int len = snprintf(line, sizeof(line), format, (long long)ts_ms);
+
+	engine_process(engine, NULL, line, (size_t)len, &verdict);
+}
+
+/* An open events_too_late alert survives a snapshot (format 18's list at the end): the restored
+ * engine resolves it with the same notice; a list naming a source the clocks do not hold is
+ * damage. */
+static void test_events_too_late_restored(void **state)
+{
+	static const char incident[] = "{\"type\":\"incident\",\"call_id\":\"y\",\"ts\":%lld}";
+	struct config config = test_config();
+	struct alerts got = {0}, restored = {0};
+	struct codec_writer writer = {0};
+	char why[ENGINE_WHY_MAX];
+	(void)state;
+
+	struct engine *engine = engine_new(&config, collect, &got);
+	process_line(engine, incident, T0 + 700000);
+	process_line(engine, incident, T0 + 50000); /* 650 s behind: too late */
+	assert_int_equal(count_kind(&got, "firing"), 1);
+	assert_non_null(strstr(got.text[0], "\"system\":\"events_too_late\""));
+	engine_snapshot(engine, &writer);
+	struct engine *copy = engine_restore(writer.data, writer.len, &config, collect, &restored,
+					     why, sizeof(why));
+	assert_non_null(copy);
+	assert_true(engine_system_alert_open(copy, "events_too_late", ""));
+	int64_t later = T0 + 700000 + (int64_t)config.detector.resolve_after_seconds * 1000;
+	process_line(engine, incident, later);
+	process_line(copy, incident, later);
+	assert_int_equal(count_kind(&got, "resolved"), 1);
+	assert_int_equal(restored.count, 1);
+	assert_string_equal(restored.text[0], got.text[got.count - 1]);
+	/* the list's one name ("", the unnamed stream's) made unknown: [u32 1][u32 0][i64] */
+	assert_memory_equal(writer.data + writer.len - 20, "\1\0\0\0\0\0\0\0", 8);
+	writer.data[writer.len - 16] = 1;
+	crc_made_good(&writer);
+	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
+	assert_string_equal(why, "snapshot damaged: inconsistent state");
+	engine_free(engine);
+	engine_free(copy);
+	codec_writer_release(&writer);
+	clear(&got);
+	clear(&restored);
 }
 
 /* The saved configuration goes through the parser's checks before the engine uses it. */
@@ -1902,6 +1961,7 @@ int main(void)
 		cmocka_unit_test(test_state_incomplete_resolves_after_the_longest_window),
 		cmocka_unit_test(test_state_incomplete_counts_from_the_loss),
 		cmocka_unit_test(test_state_incomplete_inconsistent_is_damage),
+		cmocka_unit_test(test_events_too_late_restored),
 		cmocka_unit_test(test_restore_out_of_memory_anywhere_is_no_damage),
 		cmocka_unit_test(test_stamp_read_back),
 		cmocka_unit_test(test_equal_state_equal_bytes),

@@ -559,6 +559,7 @@
     feed_silent: 'Feed silent',
     clock_ahead: 'Clock ahead',
     clock_behind: 'Clock behind',
+    events_too_late: 'Feed events too late',
     sender_restarted: 'Feed restarted',
     seq_rejected: 'Feed numbering jumped',
     feed_rejecting: 'Feed lines refused',
