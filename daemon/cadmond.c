@@ -498,6 +498,37 @@ static void cadmond_control(void *ctx, const struct control *control)
 		log_msg(LOG_WARNING, "control line not applied: %s: %s", why, line);
 }
 
+/* After a restart the named sources the center held when cadmond stopped are heard again, now
+ * (an empty line each, journaled as a heartbeat is): the recovered events that wait for them
+ * are held another feed.source_idle_seconds from the start, time for their senders to
+ * reconnect and resend, instead of being released at the first tick because the sources went
+ * quiet while cadmond was down (probe16b F2). */
+static void cadmond_hold_recovered_sources(struct cadmond *cadmond)
+{
+	size_t count = engine_source_count(cadmond->engine), held = 0;
+	char (*names)[CLOCKS_NAME_MAX + 1] = calloc(count ? count : 1, sizeof *names);
+	struct engine_origin origin = { .named = true, .received_ms = hostclock_wall_ms() };
+	struct engine_source_info info;
+	struct engine_verdict verdict;
+
+	if (!names)
+		return; /* out of memory: released at the first tick, as before */
+	for (size_t i = 0; i < count; i++) { /* first: a heartbeat may reorder the clocks */
+		engine_source_at(cadmond->engine, i, &info);
+		if (info.held && info.clock.name[0] && info.clock.name[0] != '#')
+			memcpy(names[held++], info.clock.name, sizeof names[0]);
+	}
+	for (size_t i = 0; i < held; i++) {
+		origin.source = names[i];
+		store_append_line(cadmond->store, &origin, "", 0);
+		engine_process_from(cadmond->engine, &origin, "", 0, &verdict);
+	}
+	if (held > 0)
+		log_msg(LOG_INFO, "recovery: %zu feed sources held for their senders to reconnect",
+			held);
+	free(names);
+}
+
 /* {"notice":"ack: WHY"} for the console, with WHY escaped as JSON. */
 static void cadmond_console_notice(const char *why, char *reply, size_t reply_size)
 {
@@ -1455,6 +1486,7 @@ static int cadmond_setup(struct cadmond *cadmond, const struct auth_tokens *toke
 	    !(cadmond->engine = store_recover(cadmond->store, config, cadmond_on_alert, cadmond,
 					      why, why_size)))
 		return -EIO;
+	cadmond_hold_recovered_sources(cadmond);
 	if (!(cadmond->auth = auth_new(config, tokens, why, why_size)))
 		return -EINVAL;
 	const struct config_mapping *feed_mapping;

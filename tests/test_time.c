@@ -637,6 +637,73 @@ static void test_duplicates_acknowledged_and_restarts(void **state)
 		"2 duplicates, 1 restarts\n");
 }
 
+/* An incident numbered seq of call_id at ts_ms on fd, then its acknowledgement awaited. */
+static void send_incident_at(int fd, unsigned seq, const char *call_id, int64_t ts_ms)
+{
+	char line[160];
+
+	snprintf(line, sizeof line,
+		 "{\"seq\":%u,\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%lld}\n", seq,
+		 call_id, (long long)ts_ms);
+	assert_int_equal(harness_send(fd, line), 0);
+	expect_ack(fd, seq, 0);
+}
+
+/* GET /api/sources: its answer, head and body, in out. */
+static void get_sources(const struct harness *h, char *out, size_t size)
+{
+	int fd = harness_connect(h->http_port);
+	size_t used = 0;
+	ssize_t got;
+
+	assert_true(fd >= 0);
+	assert_int_equal(harness_send(fd, "GET /api/sources HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+					  "Connection: close\r\n\r\n"),
+			 0);
+	while (used + 1 < size && (got = read(fd, out + used, size - used - 1)) > 0)
+		used += (size_t)got;
+	out[used] = '\0';
+	close(fd);
+}
+
+/* cad-a and cad-b are both held when cadmond dies, cad-a's newest event (t + 10 s) waiting for
+ * cad-b, whose newest is t. Restarted after longer than feed.source_idle_seconds (5 s here),
+ * cadmond holds both again from its start (a heartbeat each, journaled), so the center stays at
+ * t past the first ticks, time for cad-b to reconnect and send t + 5 s in order; before, the
+ * first tick released t + 10 s while nobody could send (probe16b F2). */
+static void test_restart_holds_recovered_sources(void **state)
+{
+	static const struct harness_options options = {
+		.feed_yaml = "  max_line_bytes: 1024\n  source_idle_seconds: 5\n",
+		.extra_yaml = shift_detector_yaml,
+	};
+	struct daemon_fixture *f = *state;
+	int64_t t = (wall_ms() / 1000 - 3600) * 1000; /* an hour ago, to the second */
+	char answer[8192], center[TIMESTAMP_TEXT_MAX + 32], ts[TIMESTAMP_TEXT_MAX];
+	int a, b;
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	b = connect_source(f, "cad-b");
+	a = connect_source(f, "cad-a");
+	send_incident_at(b, 1, "b1", t);
+	send_incident_at(a, 1, "a1", t);
+	send_incident_at(a, 2, "a2", t + 10000);
+	assert_int_equal(harness_signal(&f->harness, SIGKILL), 0); /* a crash: nothing flushed */
+	assert_int_equal(harness_stop(&f->harness), 128 + SIGKILL);
+	tracked_close_all(&f->fds);
+	usleep(6000 * 1000); /* down longer than feed.source_idle_seconds */
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	expect_log(&f->harness, "cadmond: recovery: 2 feed sources held for their senders to "
+				"reconnect\n");
+	usleep(1500 * 1000); /* the clock ticks every 0.5 s: three have passed */
+	get_sources(&f->harness, answer, sizeof answer);
+	timestamp_format(t, ts);
+	snprintf(center, sizeof center, "{\"center_ts\":\"%s\",", ts);
+	if (!strstr(answer, center))
+		fail_msg("no %s in %s", center, answer);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 /* ---- two named sources, live and backtested --------------------------------------------- */
 
 /* Two CADs, their lines in the order they arrive (each numbered per source). cad-b sends
@@ -784,6 +851,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backlog_while_another_source_is_live,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_acknowledged_and_restarts,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_restart_holds_recovered_sources,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_two_sources_live_as_backtested,
 						daemon_fixture_setup, daemon_fixture_teardown),
