@@ -565,6 +565,18 @@ static void test_reload_renewed_certificate_under_open_connection(void **state)
 	tls_client_server_serial(after, serial, sizeof serial);
 	assert_string_equal(serial, "1002");
 
+	/* An expired certificate of the right key, which every client would refuse: refused as a
+	 * whole too, 1002 stays. */
+	copy_file("server-expired.pem", f->dir, "server.pem", 0644);
+	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
+	expect_log_format(&f->harness,
+			  "cadmond: error: configuration not reloaded: tls.certificate %s expired "
+			  "on Jan  2 00:00:00 2020 GMT; keeping the running one\n",
+			  path);
+	after = tls_connect_ok(f, f->harness.feed_port, "cad-1");
+	tls_client_server_serial(after, serial, sizeof serial);
+	assert_string_equal(serial, "1002");
+
 	/* Turning TLS off takes a restart: the reload says so and the port stays TLS. */
 	copy_file("server2.pem", f->dir, "server.pem", 0644);
 	const struct harness_options plain = { .extra_yaml = tls_yaml(f, f->dir) };
