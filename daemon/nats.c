@@ -55,6 +55,7 @@ struct nats_consumer {
 	/* fetch thread only */
 	uint64_t delivered;   /* consumer sequence of the last delivery taken (see nats_rewind) */
 	uint64_t rewind_from; /* a rewind under way: the stream sequence to deliver from again */
+	int64_t idle_since_ms; /* monotonic: the last fetch that took messages, or the last check */
 	struct log_limit rewind_log;
 };
 
@@ -617,6 +618,39 @@ static uint64_t nats_rewind_start(struct nats *nats, struct nats_consumer *consu
 	}
 }
 
+/* Once every message taken is acknowledged, the consumer created again (and subscribed to)
+ * to deliver from its ack floor + 1 (from_ack_floor) or from the stream's first message;
+ * retried every nats.reconnect_wait_ms while the cluster cannot. False: stopping. */
+static bool nats_recreate(struct nats *nats, struct nats_consumer *consumer, bool from_ack_floor)
+{
+	char why[512];
+
+	pthread_mutex_lock(&nats->lock);
+	consumer->rewind_log.interval_seconds =
+		nats->settings.log_interval_seconds; /* a reload may change it */
+	pthread_mutex_unlock(&nats->lock);
+	if (!nats_wait_acknowledged(nats))
+		return false;
+	natsSubscription_Destroy(consumer->subscription);
+	consumer->subscription = NULL;
+	for (;;) {
+		why[0] = '\0';
+		if (from_ack_floor && consumer->rewind_from == 0)
+			consumer->rewind_from = nats_rewind_start(nats, consumer);
+		if ((!from_ack_floor || consumer->rewind_from != 0) &&
+		    nats_create_consumer(nats, &nats->config, consumer,
+					 from_ack_floor ? consumer->rewind_from : 0, why,
+					 sizeof why) == NATS_OK &&
+		    nats_pull_subscribe(nats, &nats->config, consumer, why, sizeof why) == 0)
+			return true;
+		log_limited(&consumer->rewind_log, LOG_WARNING,
+			    "nats: consumer %s: cannot deliver again yet: %s", consumer->name,
+			    why[0] ? why : "its ack floor cannot be read");
+		if (!nats_pause(nats, nats->settings.reconnect_wait_ms))
+			return false;
+	}
+}
+
 /*
  * Deliveries lost on the way (a node killed, a connection cut) would come again only after
  * nats.ack_wait_seconds, behind later ones, by then older than the tracker takes (too_late).
@@ -628,32 +662,12 @@ static uint64_t nats_rewind_start(struct nats *nats, struct nats_consumer *consu
 static bool nats_rewind(struct nats *nats, struct nats_consumer *consumer, uint64_t lost_to)
 {
 	uint64_t lost_from = consumer->delivered + 1;
-	char why[512];
 
 	pthread_mutex_lock(&nats->lock);
 	nats->stats.rewinds++;
-	consumer->rewind_log.interval_seconds =
-		nats->settings.log_interval_seconds; /* a reload may change it */
 	pthread_mutex_unlock(&nats->lock);
-	if (!nats_wait_acknowledged(nats))
+	if (!nats_recreate(nats, consumer, true))
 		return false;
-	natsSubscription_Destroy(consumer->subscription);
-	consumer->subscription = NULL;
-	for (;;) {
-		why[0] = '\0';
-		if (consumer->rewind_from == 0)
-			consumer->rewind_from = nats_rewind_start(nats, consumer);
-		if (consumer->rewind_from != 0 &&
-		    nats_create_consumer(nats, &nats->config, consumer, consumer->rewind_from, why,
-					 sizeof why) == NATS_OK &&
-		    nats_pull_subscribe(nats, &nats->config, consumer, why, sizeof why) == 0)
-			break;
-		log_limited(&consumer->rewind_log, LOG_WARNING,
-			    "nats: consumer %s: cannot deliver again yet: %s", consumer->name,
-			    why[0] ? why : "its ack floor cannot be read");
-		if (!nats_pause(nats, nats->settings.reconnect_wait_ms))
-			return false;
-	}
 	log_limited(&consumer->rewind_log, LOG_NOTICE,
 		    "nats: consumer %s: deliveries %" PRIu64 " to %" PRIu64
 		    " were lost on the way; delivering again from stream sequence %" PRIu64,
@@ -662,12 +676,45 @@ static bool nats_rewind(struct nats *nats, struct nats_consumer *consumer, uint6
 	return true;
 }
 
+/*
+ * A fetch that takes nothing cannot tell a quiet stream from a consumer (or stream) deleted
+ * under cadmond: after NATS_CONSUMER_CHECK_MS without a message the consumer is looked up, and
+ * when JetStream no longer has it, created again to deliver the stream from its first message
+ * (as a consumer whose filter changed: what was processed already comes again and is dropped
+ * as duplicates; a stream deleted and created again is read whole). Logged; while the stream
+ * is missing, the creation is retried (nats_recreate). False: stopping.
+ */
+static bool nats_check_consumer(struct nats *nats, struct nats_consumer *consumer)
+{
+	jsConsumerInfo *info = NULL;
+	jsErrCode jerr = 0;
+	int64_t now_ms = hostclock_monotonic_ms();
+
+	if (now_ms - consumer->idle_since_ms < NATS_CONSUMER_CHECK_MS)
+		return true;
+	consumer->idle_since_ms = now_ms;
+	if (js_GetConsumerInfo(&info, nats->js, nats->config.nats.events_stream, consumer->name,
+			       NULL, &jerr) == NATS_OK) {
+		jsConsumerInfo_Destroy(info);
+		return true;
+	}
+	if (jerr != JSConsumerNotFoundErr && jerr != JSStreamNotFoundErr)
+		return true; /* not answered now (a node down, an election): asked again later */
+	log_msg(LOG_WARNING,
+		"nats: consumer %s is gone from stream %s (%s): creating it again, delivering "
+		"the stream from its first message",
+		consumer->name, nats->config.nats.events_stream,
+		jerr == JSStreamNotFoundErr ? "the stream was deleted" : "it was deleted");
+	return nats_recreate(nats, consumer, false);
+}
+
 static void *nats_fetch_thread(void *arg)
 {
 	struct nats_consumer *consumer = arg;
 	struct nats *nats = consumer->nats;
 	int batch;
 
+	consumer->idle_since_ms = hostclock_monotonic_ms();
 	while ((batch = nats_wait_room(nats)) > 0) {
 		natsMsgList list = { 0 };
 		jsErrCode jerr = 0;
@@ -682,8 +729,11 @@ static void *nats_fetch_thread(void *arg)
 		}
 		if (list.Count == 0) {
 			natsMsgList_Destroy(&list);
+			if (!nats_check_consumer(nats, consumer))
+				break;
 			continue;
 		}
+		consumer->idle_since_ms = hostclock_monotonic_ms();
 		/* After a lost delivery nothing is taken (not acknowledged: the rewind delivers it
 		 * again). */
 		uint64_t skipped = 0, lost_to = 0;

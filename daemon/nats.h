@@ -72,6 +72,9 @@
  * how often it is read meanwhile (nats_rewind in nats.c). */
 #define NATS_REWIND_FLOOR_WAIT_MS 2000
 #define NATS_REWIND_POLL_MS 20
+/* A fetch thread that took nothing for this long asks whether its consumer still exists (a
+ * consumer or stream deleted under cadmond is created again: nats_consumer_gone in nats.c). */
+#define NATS_CONSUMER_CHECK_MS 5000
 /* At exit, how long cnats may take to make its last callback once the connection is closed. */
 #define NATS_CLOSE_WAIT_MS 2000
 /* While the cluster cannot be reached at start, one log line per this many attempts. */

@@ -1066,6 +1066,50 @@ static void expect_alerts_in_order(const struct harness *h, unsigned first, unsi
 	free(log);
 }
 
+/* A metric reaching value within SETTLE_TIMEOUT_MS. */
+static void wait_metric(const struct harness *h, const char *name, int64_t value)
+{
+	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+
+	while (metric(h, name) < value && harness_now_ms() < until)
+		usleep(20 * 1000);
+	assert_int_equal(metric(h, name), value);
+}
+
+/* The durable consumer deleted under a running cadmond (before: nothing more was consumed,
+ * silently, until a restart): within NATS_CONSUMER_CHECK_MS of quiet it is found gone,
+ * logged, and created again from the stream's first message; op-1's call, published after
+ * the deletion, raises its alert, and op-0's, delivered again, is dropped as duplicates. */
+static void test_deleted_consumer_created_again(void **state)
+{
+	jsErrCode jerr = 0;
+	char yaml[2048];
+	jsCtx *js;
+
+	(void)state;
+	js = start_world();
+	single_yaml(yaml, sizeof yaml, 0, "d", "");
+	if (harness_start(&x, &(struct harness_options){ .extra_yaml = yaml }) < 0) {
+		char *log = harness_stderr(&x);
+		fail_msg("cadmond did not start:\n%s", log ? log : "");
+	}
+	publish_flood_call(js, 0);
+	expect_log_format(&x, "firing, rule every (info) for operator op-%u: ", 0);
+	wait_metric(&x, "cadmon_nats_acknowledged_total", 2);
+	assert_int_equal(js_DeleteConsumer(js, "CADMON_EVENTS", "d", NULL, &jerr), NATS_OK);
+	publish_flood_call(js, 1);
+	assert_true(harness_wait_for_log(&x,
+					 "cadmond: warning: nats: consumer d is gone from stream "
+					 "CADMON_EVENTS (it was deleted): creating it again, "
+					 "delivering the stream from its first message\n",
+					 SETTLE_TIMEOUT_MS));
+	expect_log_format(&x, "firing, rule every (info) for operator op-%u: ", 1);
+	wait_metric(&x, "cadmon_nats_acknowledged_total", 6);
+	expect_alerts_in_order(&x, 0, 2);
+	assert_int_equal(metric(&x, "cadmon_duplicates_total"), 2);
+	harness_stop(&x);
+}
+
 /* NATS messages under feed.snapshot_iteration_budget_us (1 us) while a snapshot is near (64 KiB
  * segments, filled through a TCP feed) or written: a fetched batch is processed
  * FEED_DEADLINE_CHECK_LINES messages an iteration, the rest left for the next (counted in
@@ -1694,7 +1738,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_publish_listen_port_checked),
-		/* these five share one cluster (start_world); the last starts its own */
+		/* these six share one cluster (start_world); the last starts its own */
 		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill,
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(
@@ -1705,6 +1749,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_too_long_message_raises_limit_alert,
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(test_messages_under_the_snapshot_budget,
+					  teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_deleted_consumer_created_again,
 					  teardown_keep_cluster),
 		cmocka_unit_test_setup_teardown(test_cluster_kill_restart, teardown, teardown),
 	};
