@@ -1412,6 +1412,39 @@ static void wait_events(jsCtx *js, uint64_t count)
 	assert_int_equal(held, count);
 }
 
+/* A source that restarts its numbering with a new epoch (docs/protocol.md) is not dropped by
+ * JetStream as a resend of the old epoch's lines: with an epoch, Nats-Msg-Id is
+ * SOURCE:SEQ:EPOCH (before: SOURCE:SEQ, and epoch e2's seq 1 was a duplicate of e1's for the
+ * stream's duplicate window, acknowledged to the publisher and never consumed). */
+static void test_new_epoch_is_not_a_duplicate(void **state)
+{
+	static const char *const inputs[] = {
+		"{\"hello\":\"feed\",\"source\":\"cad-e\",\"epoch\":\"e1\"}\n"
+		"{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"E1\",\"agency\":\"A1\"}\n",
+		"{\"hello\":\"feed\",\"source\":\"cad-e\",\"epoch\":\"e2\"}\n"
+		"{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"E2\",\"agency\":\"A1\"}\n",
+		"{\"hello\":\"feed\",\"source\":\"cad-e\",\"epoch\":\"e2\"}\n"
+		"{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"E2\",\"agency\":\"A1\"}\n",
+	};
+	char input[PATH_MAX + 16];
+	jsCtx *js;
+
+	(void)state;
+	js = start_world();
+	snprintf(input, sizeof input, "%s/epochs.ndjson", world.dir);
+	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+		assert_int_equal(harness_write_file(input, inputs[i]), 0);
+		assert_int_equal(publish(input, false), 0);
+	}
+	wait_events(js, 2); /* the third, e2's seq 1 again, is a resend */
+	expect_event(js, 1,
+		     "cadmon.events.A1 cad-e cad-e:1:e1 "
+		     "{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"E1\",\"agency\":\"A1\"}");
+	expect_event(js, 2,
+		     "cadmon.events.A1 cad-e cad-e:1:e2 "
+		     "{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"E2\",\"agency\":\"A1\"}");
+}
+
 /* The port cadmon-publish --listen printed in its log ("listening on 127.0.0.1:PORT"). */
 static uint16_t publish_port(const char *log)
 {
@@ -1738,7 +1771,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_publish_listen_port_checked),
-		/* these six share one cluster (start_world); the last starts its own */
+		/* these seven share one cluster (start_world); the last starts its own */
 		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill,
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(
@@ -1752,6 +1785,7 @@ int main(void)
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(test_deleted_consumer_created_again,
 					  teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_new_epoch_is_not_a_duplicate, teardown_keep_cluster),
 		cmocka_unit_test_setup_teardown(test_cluster_kill_restart, teardown, teardown),
 	};
 
