@@ -1186,6 +1186,10 @@ static natsStatus nats_options(struct nats *nats, const struct config *config, n
 		status = natsOptions_SetTimeout(options, config->nats.connect_timeout_ms);
 	if (status == NATS_OK)
 		status = natsOptions_SetReconnectWait(options, config->nats.reconnect_wait_ms);
+	if (status == NATS_OK) /* a server that stopped answering, its connection still open */
+		status = natsOptions_SetPingInterval(options, NATS_PING_INTERVAL_MS);
+	if (status == NATS_OK)
+		status = natsOptions_SetMaxPingsOut(options, NATS_MAX_PINGS_OUT);
 	if (status == NATS_OK)
 		status = natsOptions_SetMaxReconnect(
 			options, config->nats.max_reconnect_attempts == 0

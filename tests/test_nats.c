@@ -1032,20 +1032,30 @@ static void test_too_long_message_raises_limit_alert(void **state)
 
 #define NATS_BURST_CALLS 100 /* 200 messages, one line each, fetched in one batch (256) */
 
+/* Publish data on A1, again until the stream stores it (a leader being elected), within
+ * SETTLE_TIMEOUT_MS. */
+static void publish_until_stored(jsCtx *js, const char *data, size_t len)
+{
+	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	jsErrCode jerr = 0;
+	natsStatus status;
+
+	while ((status = js_Publish(NULL, js, "cadmon.events.A1", data, (int)len, NULL, &jerr)) !=
+		       NATS_OK &&
+	       harness_now_ms() < until)
+		usleep(100 * 1000);
+	assert_int_equal(status, NATS_OK);
+}
+
 /* Publish op-N's call on A1 as two messages, a line each. */
 static void publish_flood_call(jsCtx *js, unsigned n)
 {
 	char lines[FLOOD_CALL_LINES_MAX];
-	jsErrCode jerr = 0;
 	size_t len = flood_call_lines(n, false, lines);
 	const char *second = strchr(lines, '\n') + 1;
 
-	assert_int_equal(js_Publish(NULL, js, "cadmon.events.A1", lines, (int)(second - lines),
-				    NULL, &jerr),
-			 NATS_OK);
-	assert_int_equal(js_Publish(NULL, js, "cadmon.events.A1", second,
-				    (int)(lines + len - second), NULL, &jerr),
-			 NATS_OK);
+	publish_until_stored(js, lines, (size_t)(second - lines));
+	publish_until_stored(js, second, (size_t)(lines + len - second));
 }
 
 /* The alerts of op-first to op-(last - 1) are in cadmond's log once each, in that order. */
@@ -1445,6 +1455,46 @@ static void test_new_epoch_is_not_a_duplicate(void **state)
 		     "{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"E2\",\"agency\":\"A1\"}");
 }
 
+/* A node that keeps cadmond's connection open but stops answering (SIGSTOP: a hung host, a
+ * partition without a reset) is left for another node within NATS_MAX_PINGS_OUT pings of
+ * NATS_PING_INTERVAL_MS (before: cnats' defaults, about 6 minutes without a message): op-1's
+ * call, published through another node meanwhile, raises its alert. */
+static void test_stalled_server_left_for_another(void **state)
+{
+	natsConnection *other = NULL;
+	char yaml[2048], all[sizeof world.servers_yaml], url[64];
+	jsCtx *js = NULL;
+
+	(void)state;
+	start_world();
+	memcpy(all, world.servers_yaml, sizeof all); /* cadmond knows the last node only */
+	snprintf(world.servers_yaml, sizeof world.servers_yaml, "[\"nats://127.0.0.1:%u\"]",
+		 world.nodes[NODES - 1].client_port);
+	single_yaml(yaml, sizeof yaml, 0, "s", "");
+	memcpy(world.servers_yaml, all, sizeof all);
+	if (harness_start(&x, &(struct harness_options){ .extra_yaml = yaml }) < 0) {
+		char *log = harness_stderr(&x);
+		fail_msg("cadmond did not start:\n%s", log ? log : "");
+	}
+	snprintf(url, sizeof url, "nats://127.0.0.1:%u", world.nodes[0].client_port);
+	assert_int_equal(natsConnection_ConnectTo(&other, url), NATS_OK);
+	assert_int_equal(natsConnection_JetStream(&js, other, NULL), NATS_OK);
+	publish_flood_call(js, 0);
+	expect_log_format(&x, "firing, rule every (info) for operator op-%u: ", 0);
+	kill(world.nodes[NODES - 1].pid, SIGSTOP);
+	publish_flood_call(js, 1);
+	bool left = harness_wait_for_log(&x, "cadmond: warning: nats: disconnected from the NATS "
+					    "cluster\n", SETTLE_TIMEOUT_MS);
+	bool alerted = left && harness_wait_for_log(&x, "firing, rule every (info) for operator "
+							"op-1: ", SETTLE_TIMEOUT_MS);
+	kill(world.nodes[NODES - 1].pid, SIGCONT);
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(other);
+	assert_true(left);
+	assert_true(alerted);
+	harness_stop(&x);
+}
+
 /* The port cadmon-publish --listen printed in its log ("listening on 127.0.0.1:PORT"). */
 static uint16_t publish_port(const char *log)
 {
@@ -1771,7 +1821,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_publish_listen_port_checked),
-		/* these seven share one cluster (start_world); the last starts its own */
+		/* these eight share one cluster (start_world); the last starts its own */
 		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill,
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(
@@ -1786,6 +1836,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_deleted_consumer_created_again,
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(test_new_epoch_is_not_a_duplicate, teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_stalled_server_left_for_another,
+					  teardown_keep_cluster),
 		cmocka_unit_test_setup_teardown(test_cluster_kill_restart, teardown, teardown),
 	};
 
