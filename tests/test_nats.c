@@ -1426,7 +1426,7 @@ static void wait_events(jsCtx *js, uint64_t count)
  * JetStream as a resend of the old epoch's lines: with an epoch, Nats-Msg-Id is
  * SOURCE:SEQ:EPOCH (before: SOURCE:SEQ, and epoch e2's seq 1 was a duplicate of e1's for the
  * stream's duplicate window, acknowledged to the publisher and never consumed). */
-static void test_new_epoch_is_not_a_duplicate(void **state)
+static void test_publish_epoch_and_overlong_line(void **state)
 {
 	static const char *const inputs[] = {
 		"{\"hello\":\"feed\",\"source\":\"cad-e\",\"epoch\":\"e1\"}\n"
@@ -1453,6 +1453,34 @@ static void test_new_epoch_is_not_a_duplicate(void **state)
 	expect_event(js, 2,
 		     "cadmon.events.A1 cad-e cad-e:1:e2 "
 		     "{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"E2\",\"agency\":\"A1\"}");
+
+	/* A line over 1 MiB on stdin is one line not published, said so, and the next line is
+	 * published (before: cut by fgets into pieces, each "not a JSON object", and every later
+	 * line numbered wrong). */
+	static const char after[] =
+		"\n{\"seq\":5,\"type\":\"call_start\",\"call_id\":\"F1\",\"agency\":\"A1\"}\n";
+	static const char hello[] = "{\"hello\":\"feed\",\"source\":\"cad-f\"}\n";
+	size_t long_len = (1u << 20) + 1;
+	char *text = malloc(sizeof hello + long_len + sizeof after);
+	assert_non_null(text);
+	memcpy(text, hello, sizeof hello - 1);
+	memset(text + sizeof hello - 1, 'x', long_len);
+	memcpy(text + sizeof hello - 1 + long_len, after, sizeof after);
+	assert_int_equal(harness_write_file(input, text), 0);
+	free(text);
+	char log_path[PATH_MAX + 16];
+	snprintf(log_path, sizeof log_path, "%s/publish.log", world.dir);
+	unlink(log_path); /* this run's alone */
+	assert_int_equal(publish(input, false), 1);
+	wait_events(js, 3);
+	expect_event(js, 3,
+		     "cadmon.events.A1 cad-f cad-f:5 "
+		     "{\"seq\":5,\"type\":\"call_start\",\"call_id\":\"F1\",\"agency\":\"A1\"}");
+	char *log = harness_read_file(log_path);
+	assert_non_null(log);
+	assert_non_null(strstr(log, "cadmon-publish: line 2: over 1048576 bytes: not published\n"));
+	assert_null(strstr(log, "not a JSON object"));
+	free(log);
 }
 
 /* A node that keeps cadmond's connection open but stops answering (SIGSTOP: a hung host, a
@@ -1835,7 +1863,8 @@ int main(void)
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(test_deleted_consumer_created_again,
 					  teardown_keep_cluster),
-		cmocka_unit_test_teardown(test_new_epoch_is_not_a_duplicate, teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_publish_epoch_and_overlong_line,
+					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(test_stalled_server_left_for_another,
 					  teardown_keep_cluster),
 		cmocka_unit_test_setup_teardown(test_cluster_kill_restart, teardown, teardown),

@@ -754,10 +754,21 @@ static void input_end(struct publisher *publisher, struct input *input)
 	}
 }
 
-/* Every line of stdin; stops at the first failure. */
+/* A line over PUBLISH_LINE_MAX: said and counted, not published. */
+static void reject_overlong(struct publisher *publisher, struct input *input)
+{
+	input->line_number++;
+	fprintf(stderr, "cadmon-publish: %sline %" PRIu64 ": over %u bytes: not published\n",
+		input->label, input->line_number, PUBLISH_LINE_MAX);
+	publisher->skipped++;
+}
+
+/* Every line of stdin (its "\n" and one "\r" before it cut, as the feed does); stops at the
+ * first failure. */
 static void publish_input(struct publisher *publisher)
 {
 	char *line = malloc(PUBLISH_LINE_MAX + 2);
+	bool overlong = false; /* the rest of a line over PUBLISH_LINE_MAX is being skipped */
 	struct input input;
 
 	if (!line || input_init(publisher, &input, "") < 0) {
@@ -766,7 +777,17 @@ static void publish_input(struct publisher *publisher)
 		return;
 	}
 	while (fgets(line, PUBLISH_LINE_MAX + 2, stdin) && !publishing_failed(publisher)) {
-		size_t len = strcspn(line, "\r\n");
+		size_t len = strlen(line);
+		bool ended = len > 0 && line[len - 1] == '\n';
+
+		if (overlong || (!ended && len > PUBLISH_LINE_MAX)) {
+			if (!overlong)
+				reject_overlong(publisher, &input);
+			overlong = !ended;
+			continue;
+		}
+		len -= ended;
+		len -= len > 0 && line[len - 1] == '\r';
 		line[len] = '\0';
 		if (input_line(publisher, &input, line, len) < 0)
 			break;
@@ -910,15 +931,8 @@ static int connection_lines(struct publisher *publisher, struct connection *conn
 	memmove(connection->buffer, connection->buffer + start, connection->used - start);
 	connection->used -= start;
 	if (connection->used == PUBLISH_LINE_MAX) {
-		if (!connection->overlong) {
-			connection->input.line_number++;
-			fprintf(stderr,
-				"cadmon-publish: %sline %" PRIu64
-				": over %u bytes: not published\n",
-				connection->input.label, connection->input.line_number,
-				PUBLISH_LINE_MAX);
-			publisher->skipped++;
-		}
+		if (!connection->overlong)
+			reject_overlong(publisher, &connection->input);
 		connection->overlong = true;
 		connection->used = 0;
 	}
