@@ -1226,7 +1226,7 @@ static natsStatus nats_create_consumer(struct nats *nats, const struct config *c
 					      NULL, &jerr);
 
 	if (status != NATS_OK && jerr != JSConsumerNotFoundErr) {
-		snprintf(why, why_size, "nats: stream %s: cannot delete consumer %s: %s",
+		snprintf(why, why_size, "stream %s: cannot delete consumer %s: %s",
 			 config->nats.events_stream, consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
@@ -1240,7 +1240,7 @@ static natsStatus nats_create_consumer(struct nats *nats, const struct config *c
 	cc.OptStartSeq = start > 1 ? start : 0;
 	status = js_AddConsumer(&info, nats->js, config->nats.events_stream, &cc, NULL, &jerr);
 	if (status != NATS_OK) {
-		snprintf(why, why_size, "nats: stream %s: cannot create consumer %s: %s",
+		snprintf(why, why_size, "stream %s: cannot create consumer %s: %s",
 			 config->nats.events_stream, consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
@@ -1278,7 +1278,7 @@ static natsStatus nats_prepare_consumer(struct nats *nats, const struct config *
 			start ? start : 1);
 		jsConsumerInfo_Destroy(info);
 	} else if (jerr != JSConsumerNotFoundErr) {
-		snprintf(why, why_size, "nats: stream %s, consumer %s: %s",
+		snprintf(why, why_size, "stream %s, consumer %s: %s",
 			 config->nats.events_stream, consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
@@ -1298,7 +1298,7 @@ static int nats_pull_subscribe(struct nats *nats, const struct config *config,
 	if (js_PullSubscribe(&consumer->subscription, nats->js, consumer->filter, consumer->name,
 			     NULL, &sub_options, &jerr) != NATS_OK) {
 		consumer->subscription = NULL;
-		snprintf(why, why_size, "nats: cannot consume %s through %s: %s", consumer->filter,
+		snprintf(why, why_size, "cannot consume %s through %s: %s", consumer->filter,
 			 consumer->name, nats_GetLastError(NULL));
 		return -1;
 	}
@@ -1409,7 +1409,7 @@ static int nats_try_start(struct nats *nats, char *why, size_t why_size)
 				 nats->config.nats.servers[0],
 				 nats->config.nats.server_count > 1 ? " (or the other nats.servers)"
 								    : "",
-				 natsStatus_GetText(status));
+				 nats_GetLastError(NULL)); /* with its detail, e.g. TLS's */
 			return -1;
 		}
 		pthread_mutex_lock(&nats->lock);

@@ -1382,6 +1382,20 @@ static void watch_secured(const char *notice, const char *shown)
 		 "cadmon-watch: cannot follow cadmon.alerts.> on %s: ", url_token);
 	if (strncmp(world.text, prefix, strlen(prefix)) != 0)
 		fail_msg("expected %s..., got %s", prefix, world.text);
+
+	/* cadmond given another CA than the server's says why it cannot connect, OpenSSL's
+	 * reason included (before: "SSL Error" only). */
+	char yaml[PATH_MAX * 2 + 512];
+	snprintf(yaml, sizeof yaml,
+		 "nats:\n  enabled: true\n  servers: [\"%s\"]\n  tls_ca: \"%s/rogue-ca.pem\"\n"
+		 "  token_file: \"%s\"\n  reconnect_wait_ms: 100\n",
+		 url_token, pki, token_file);
+	assert_int_equal(harness_start(&x, &(struct harness_options){ .extra_yaml = yaml }), 0);
+	snprintf(prefix, sizeof prefix, "cadmond: warning: nats: cannot connect to %s: ",
+		 url_token);
+	expect_log(&x, prefix);
+	expect_log(&x, "SSL handshake error: 20:unable to get local issuer certificate");
+	harness_stop(&x);
 }
 
 /* The events stream's message at seq as "SUBJECT SOURCE MSG-ID DATA" (the headers cadmond
