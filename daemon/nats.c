@@ -114,6 +114,7 @@ struct nats {
 	struct limitwatch drops; /* alerts_dropped and last_drop_ms as the last tick saw them */
 	struct log_limit drop_log;
 	struct log_limit source_log; /* bad Cadmon-Source headers */
+	struct log_limit epoch_log;  /* bad Cadmon-Epoch headers */
 };
 
 bool nats_available(void)
@@ -286,18 +287,31 @@ static uint64_t nats_process_record(struct nats *nats, const struct engine_origi
 	return record.journaled_all ? record.record_index : 0;
 }
 
-/* Is a message's Cadmon-Source one a hello could give (event_source_check)? If not, logged:
- * the message goes on without a source, as a hello's connection does. */
-static bool nats_source_valid(struct nats *nats, natsMsg *msg, const char *source)
+/* Are a message's Cadmon-Source and Cadmon-Epoch ones a hello could give (event_source_check;
+ * an epoch of at most EVENT_ID_MAX bytes)? If not, logged: the message goes on without a
+ * source, as a hello's connection does. (A longer epoch was kept cut to EVENT_ID_MAX, so that
+ * each of the sender's messages looked like a restart of its numbering.) */
+static bool nats_origin_valid(struct nats *nats, natsMsg *msg, const char *source,
+			      const char *epoch)
 {
 	char why[96];
 
-	if (event_source_check(source, strlen(source), why, sizeof why) == EVENT_OK)
-		return true;
-	log_limited(&nats->source_log, LOG_WARNING,
-		    "nats: %s: bad " NATS_HEADER_SOURCE " header: %s; going on without a source",
-		    natsMsg_GetSubject(msg), why);
-	return false;
+	if (event_source_check(source, strlen(source), why, sizeof why) != EVENT_OK) {
+		log_limited(&nats->source_log, LOG_WARNING,
+			    "nats: %s: bad " NATS_HEADER_SOURCE
+			    " header: %s; going on without a source",
+			    natsMsg_GetSubject(msg), why);
+		return false;
+	}
+	if (epoch && strlen(epoch) > EVENT_ID_MAX) {
+		log_limited(&nats->epoch_log, LOG_WARNING,
+			    "nats: %s (source %s): bad " NATS_HEADER_EPOCH
+			    " header: \"epoch\" must be an integer or 1 to %d bytes; going on "
+			    "without a source",
+			    natsMsg_GetSubject(msg), source, EVENT_ID_MAX);
+		return false;
+	}
+	return true;
 }
 
 /* One message: its line journaled, then the engine, exactly as a TCP feed line. Returns the
@@ -312,16 +326,17 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 	bool redelivered;
 
 	origin.received_ms = nats_stored_ms(msg, &redelivered, &stream_seq);
+	if (natsMsgHeader_Get(msg, NATS_HEADER_EPOCH, &epoch) != NATS_OK)
+		epoch = NULL;
 	if (natsMsgHeader_Get(msg, NATS_HEADER_SOURCE, &source) != NATS_OK || !source ||
-	    !source[0] || !nats_source_valid(nats, msg, source)) {
+	    !source[0] || !nats_origin_valid(nats, msg, source, epoch)) {
 		snprintf(unnamed, sizeof unnamed, "nats:%s", natsMsg_GetSubject(msg));
 		source = unnamed;
+		epoch = NULL;
 		origin.named = false;
 	} else {
 		origin.named = true;
 	}
-	if (natsMsgHeader_Get(msg, NATS_HEADER_EPOCH, &epoch) != NATS_OK)
-		epoch = NULL;
 	origin.source = source;
 	origin.epoch = epoch;
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
@@ -1353,6 +1368,7 @@ static int nats_setup_loop(struct nats *nats, const struct config *config)
 		 config->nats.events_stream);
 	log_limit_init(&nats->drop_log, config->log.rate_limit_seconds, "nats");
 	log_limit_init(&nats->source_log, config->log.rate_limit_seconds, "nats");
+	log_limit_init(&nats->epoch_log, config->log.rate_limit_seconds, "nats");
 	if (pipe2(nats->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
 	if (ring_init(&nats->inbound, config->nats.max_in_flight) < 0 ||
@@ -1538,6 +1554,7 @@ void nats_update(struct nats *nats, const struct config *config)
 	pthread_mutex_unlock(&nats->lock);
 	nats->drop_log.interval_seconds = config->log.rate_limit_seconds;
 	nats->source_log.interval_seconds = config->log.rate_limit_seconds;
+	nats->epoch_log.interval_seconds = config->log.rate_limit_seconds;
 }
 
 void nats_stop(struct nats *nats)

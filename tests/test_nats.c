@@ -1026,6 +1026,18 @@ static void test_too_long_message_raises_limit_alert(void **state)
 		       "\"source\" must be 1 to 64 bytes; going on without a source\n");
 	assert_int_equal(metric(&x, "cadmon_nats_unnamed_total"), 1);
 	assert_int_equal(metric(&x, "cadmon_nats_too_long_total"), 2);
+
+	/* a Cadmon-Epoch no hello could give (65 bytes): the same (before: kept cut to 64 bytes,
+	 * and each message of the sender was taken for a restart of its numbering) */
+	assert_int_equal(natsMsg_Create(&msg, "cadmon.events.A1", NULL, "{}", 2), NATS_OK);
+	assert_int_equal(natsMsgHeader_Set(msg, "Cadmon-Source", "cad-9"), NATS_OK);
+	assert_int_equal(natsMsgHeader_Set(msg, "Cadmon-Epoch", long_source), NATS_OK);
+	assert_int_equal(js_PublishMsg(NULL, js, msg, NULL, &jerr), NATS_OK);
+	natsMsg_Destroy(msg);
+	expect_log(&x, "cadmond: warning: nats: cadmon.events.A1 (source cad-9): bad Cadmon-Epoch "
+		       "header: \"epoch\" must be an integer or 1 to 64 bytes; going on without "
+		       "a source\n");
+	assert_int_equal(metric(&x, "cadmon_nats_unnamed_total"), 2);
 	close(console);
 	harness_stop(&x);
 }
