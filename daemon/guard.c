@@ -126,6 +126,8 @@ static void guard_clock_arm(struct guard_clock *clock, int64_t deadline_ms, int6
 	const struct timeval wait = { .tv_sec = wait_ms / 1000,
 				      .tv_usec = (wait_ms % 1000) * 1000 };
 
+	if (!clock->timer) /* freed: a connection closing after its last line has no deadline */
+		return;
 	clock->armed_ms = deadline_ms;
 	if (deadline_ms == INT64_MAX)
 		event_del(clock->timer);

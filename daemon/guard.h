@@ -93,7 +93,7 @@ void guard_clock_free(struct guard_clock *clock);
 void guard_clock_input(struct guard_clock *clock, bool completed_line, bool partial_left);
 /** The connection proved itself: no handshake deadline any more. */
 void guard_clock_promote(struct guard_clock *clock);
-/** The timeouts changed: arm for the new earliest deadline. */
+/** The timeouts changed: arm for the new earliest deadline. Nothing on a freed clock. */
 void guard_clock_rearm(struct guard_clock *clock);
 
 /* ---- refusals, expiries and the limit alerts --------------------------------------------- */

@@ -55,6 +55,7 @@ struct nats_consumer {
 	/* fetch thread only */
 	uint64_t delivered;   /* consumer sequence of the last delivery taken (see nats_rewind) */
 	uint64_t rewind_from; /* a rewind under way: the stream sequence to deliver from again */
+	int64_t idle_since_ms; /* monotonic: the last fetch that took messages, or the last check */
 	struct log_limit rewind_log;
 };
 
@@ -113,6 +114,7 @@ struct nats {
 	struct limitwatch drops; /* alerts_dropped and last_drop_ms as the last tick saw them */
 	struct log_limit drop_log;
 	struct log_limit source_log; /* bad Cadmon-Source headers */
+	struct log_limit epoch_log;  /* bad Cadmon-Epoch headers */
 };
 
 bool nats_available(void)
@@ -285,18 +287,31 @@ static uint64_t nats_process_record(struct nats *nats, const struct engine_origi
 	return record.journaled_all ? record.record_index : 0;
 }
 
-/* Is a message's Cadmon-Source one a hello could give (event_source_check)? If not, logged:
- * the message goes on without a source, as a hello's connection does. */
-static bool nats_source_valid(struct nats *nats, natsMsg *msg, const char *source)
+/* Are a message's Cadmon-Source and Cadmon-Epoch ones a hello could give (event_source_check;
+ * an epoch of at most EVENT_ID_MAX bytes)? If not, logged: the message goes on without a
+ * source, as a hello's connection does. (A longer epoch was kept cut to EVENT_ID_MAX, so that
+ * each of the sender's messages looked like a restart of its numbering.) */
+static bool nats_origin_valid(struct nats *nats, natsMsg *msg, const char *source,
+			      const char *epoch)
 {
 	char why[96];
 
-	if (event_source_check(source, strlen(source), why, sizeof why) == EVENT_OK)
-		return true;
-	log_limited(&nats->source_log, LOG_WARNING,
-		    "nats: %s: bad " NATS_HEADER_SOURCE " header: %s; going on without a source",
-		    natsMsg_GetSubject(msg), why);
-	return false;
+	if (event_source_check(source, strlen(source), why, sizeof why) != EVENT_OK) {
+		log_limited(&nats->source_log, LOG_WARNING,
+			    "nats: %s: bad " NATS_HEADER_SOURCE
+			    " header: %s; going on without a source",
+			    natsMsg_GetSubject(msg), why);
+		return false;
+	}
+	if (epoch && strlen(epoch) > EVENT_ID_MAX) {
+		log_limited(&nats->epoch_log, LOG_WARNING,
+			    "nats: %s (source %s): bad " NATS_HEADER_EPOCH
+			    " header: \"epoch\" must be an integer or 1 to %d bytes; going on "
+			    "without a source",
+			    natsMsg_GetSubject(msg), source, EVENT_ID_MAX);
+		return false;
+	}
+	return true;
 }
 
 /* One message: its line journaled, then the engine, exactly as a TCP feed line. Returns the
@@ -311,16 +326,17 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 	bool redelivered;
 
 	origin.received_ms = nats_stored_ms(msg, &redelivered, &stream_seq);
+	if (natsMsgHeader_Get(msg, NATS_HEADER_EPOCH, &epoch) != NATS_OK)
+		epoch = NULL;
 	if (natsMsgHeader_Get(msg, NATS_HEADER_SOURCE, &source) != NATS_OK || !source ||
-	    !source[0] || !nats_source_valid(nats, msg, source)) {
+	    !source[0] || !nats_origin_valid(nats, msg, source, epoch)) {
 		snprintf(unnamed, sizeof unnamed, "nats:%s", natsMsg_GetSubject(msg));
 		source = unnamed;
+		epoch = NULL;
 		origin.named = false;
 	} else {
 		origin.named = true;
 	}
-	if (natsMsgHeader_Get(msg, NATS_HEADER_EPOCH, &epoch) != NATS_OK)
-		epoch = NULL;
 	origin.source = source;
 	origin.epoch = epoch;
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
@@ -617,6 +633,39 @@ static uint64_t nats_rewind_start(struct nats *nats, struct nats_consumer *consu
 	}
 }
 
+/* Once every message taken is acknowledged, the consumer created again (and subscribed to)
+ * to deliver from its ack floor + 1 (from_ack_floor) or from the stream's first message;
+ * retried every nats.reconnect_wait_ms while the cluster cannot. False: stopping. */
+static bool nats_recreate(struct nats *nats, struct nats_consumer *consumer, bool from_ack_floor)
+{
+	char why[512];
+
+	pthread_mutex_lock(&nats->lock);
+	consumer->rewind_log.interval_seconds =
+		nats->settings.log_interval_seconds; /* a reload may change it */
+	pthread_mutex_unlock(&nats->lock);
+	if (!nats_wait_acknowledged(nats))
+		return false;
+	natsSubscription_Destroy(consumer->subscription);
+	consumer->subscription = NULL;
+	for (;;) {
+		why[0] = '\0';
+		if (from_ack_floor && consumer->rewind_from == 0)
+			consumer->rewind_from = nats_rewind_start(nats, consumer);
+		if ((!from_ack_floor || consumer->rewind_from != 0) &&
+		    nats_create_consumer(nats, &nats->config, consumer,
+					 from_ack_floor ? consumer->rewind_from : 0, why,
+					 sizeof why) == NATS_OK &&
+		    nats_pull_subscribe(nats, &nats->config, consumer, why, sizeof why) == 0)
+			return true;
+		log_limited(&consumer->rewind_log, LOG_WARNING,
+			    "nats: consumer %s: cannot deliver again yet: %s", consumer->name,
+			    why[0] ? why : "its ack floor cannot be read");
+		if (!nats_pause(nats, nats->settings.reconnect_wait_ms))
+			return false;
+	}
+}
+
 /*
  * Deliveries lost on the way (a node killed, a connection cut) would come again only after
  * nats.ack_wait_seconds, behind later ones, by then older than the tracker takes (too_late).
@@ -628,32 +677,12 @@ static uint64_t nats_rewind_start(struct nats *nats, struct nats_consumer *consu
 static bool nats_rewind(struct nats *nats, struct nats_consumer *consumer, uint64_t lost_to)
 {
 	uint64_t lost_from = consumer->delivered + 1;
-	char why[512];
 
 	pthread_mutex_lock(&nats->lock);
 	nats->stats.rewinds++;
-	consumer->rewind_log.interval_seconds =
-		nats->settings.log_interval_seconds; /* a reload may change it */
 	pthread_mutex_unlock(&nats->lock);
-	if (!nats_wait_acknowledged(nats))
+	if (!nats_recreate(nats, consumer, true))
 		return false;
-	natsSubscription_Destroy(consumer->subscription);
-	consumer->subscription = NULL;
-	for (;;) {
-		why[0] = '\0';
-		if (consumer->rewind_from == 0)
-			consumer->rewind_from = nats_rewind_start(nats, consumer);
-		if (consumer->rewind_from != 0 &&
-		    nats_create_consumer(nats, &nats->config, consumer, consumer->rewind_from, why,
-					 sizeof why) == NATS_OK &&
-		    nats_pull_subscribe(nats, &nats->config, consumer, why, sizeof why) == 0)
-			break;
-		log_limited(&consumer->rewind_log, LOG_WARNING,
-			    "nats: consumer %s: cannot deliver again yet: %s", consumer->name,
-			    why[0] ? why : "its ack floor cannot be read");
-		if (!nats_pause(nats, nats->settings.reconnect_wait_ms))
-			return false;
-	}
 	log_limited(&consumer->rewind_log, LOG_NOTICE,
 		    "nats: consumer %s: deliveries %" PRIu64 " to %" PRIu64
 		    " were lost on the way; delivering again from stream sequence %" PRIu64,
@@ -662,12 +691,45 @@ static bool nats_rewind(struct nats *nats, struct nats_consumer *consumer, uint6
 	return true;
 }
 
+/*
+ * A fetch that takes nothing cannot tell a quiet stream from a consumer (or stream) deleted
+ * under cadmond: after NATS_CONSUMER_CHECK_MS without a message the consumer is looked up, and
+ * when JetStream no longer has it, created again to deliver the stream from its first message
+ * (as a consumer whose filter changed: what was processed already comes again and is dropped
+ * as duplicates; a stream deleted and created again is read whole). Logged; while the stream
+ * is missing, the creation is retried (nats_recreate). False: stopping.
+ */
+static bool nats_check_consumer(struct nats *nats, struct nats_consumer *consumer)
+{
+	jsConsumerInfo *info = NULL;
+	jsErrCode jerr = 0;
+	int64_t now_ms = hostclock_monotonic_ms();
+
+	if (now_ms - consumer->idle_since_ms < NATS_CONSUMER_CHECK_MS)
+		return true;
+	consumer->idle_since_ms = now_ms;
+	if (js_GetConsumerInfo(&info, nats->js, nats->config.nats.events_stream, consumer->name,
+			       NULL, &jerr) == NATS_OK) {
+		jsConsumerInfo_Destroy(info);
+		return true;
+	}
+	if (jerr != JSConsumerNotFoundErr && jerr != JSStreamNotFoundErr)
+		return true; /* not answered now (a node down, an election): asked again later */
+	log_msg(LOG_WARNING,
+		"nats: consumer %s is gone from stream %s (%s): creating it again, delivering "
+		"the stream from its first message",
+		consumer->name, nats->config.nats.events_stream,
+		jerr == JSStreamNotFoundErr ? "the stream was deleted" : "it was deleted");
+	return nats_recreate(nats, consumer, false);
+}
+
 static void *nats_fetch_thread(void *arg)
 {
 	struct nats_consumer *consumer = arg;
 	struct nats *nats = consumer->nats;
 	int batch;
 
+	consumer->idle_since_ms = hostclock_monotonic_ms();
 	while ((batch = nats_wait_room(nats)) > 0) {
 		natsMsgList list = { 0 };
 		jsErrCode jerr = 0;
@@ -682,8 +744,11 @@ static void *nats_fetch_thread(void *arg)
 		}
 		if (list.Count == 0) {
 			natsMsgList_Destroy(&list);
+			if (!nats_check_consumer(nats, consumer))
+				break;
 			continue;
 		}
+		consumer->idle_since_ms = hostclock_monotonic_ms();
 		/* After a lost delivery nothing is taken (not acknowledged: the rewind delivers it
 		 * again). */
 		uint64_t skipped = 0, lost_to = 0;
@@ -1136,6 +1201,10 @@ static natsStatus nats_options(struct nats *nats, const struct config *config, n
 		status = natsOptions_SetTimeout(options, config->nats.connect_timeout_ms);
 	if (status == NATS_OK)
 		status = natsOptions_SetReconnectWait(options, config->nats.reconnect_wait_ms);
+	if (status == NATS_OK) /* a server that stopped answering, its connection still open */
+		status = natsOptions_SetPingInterval(options, NATS_PING_INTERVAL_MS);
+	if (status == NATS_OK)
+		status = natsOptions_SetMaxPingsOut(options, NATS_MAX_PINGS_OUT);
 	if (status == NATS_OK)
 		status = natsOptions_SetMaxReconnect(
 			options, config->nats.max_reconnect_attempts == 0
@@ -1172,7 +1241,7 @@ static natsStatus nats_create_consumer(struct nats *nats, const struct config *c
 					      NULL, &jerr);
 
 	if (status != NATS_OK && jerr != JSConsumerNotFoundErr) {
-		snprintf(why, why_size, "nats: stream %s: cannot delete consumer %s: %s",
+		snprintf(why, why_size, "stream %s: cannot delete consumer %s: %s",
 			 config->nats.events_stream, consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
@@ -1186,7 +1255,7 @@ static natsStatus nats_create_consumer(struct nats *nats, const struct config *c
 	cc.OptStartSeq = start > 1 ? start : 0;
 	status = js_AddConsumer(&info, nats->js, config->nats.events_stream, &cc, NULL, &jerr);
 	if (status != NATS_OK) {
-		snprintf(why, why_size, "nats: stream %s: cannot create consumer %s: %s",
+		snprintf(why, why_size, "stream %s: cannot create consumer %s: %s",
 			 config->nats.events_stream, consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
@@ -1224,7 +1293,7 @@ static natsStatus nats_prepare_consumer(struct nats *nats, const struct config *
 			start ? start : 1);
 		jsConsumerInfo_Destroy(info);
 	} else if (jerr != JSConsumerNotFoundErr) {
-		snprintf(why, why_size, "nats: stream %s, consumer %s: %s",
+		snprintf(why, why_size, "stream %s, consumer %s: %s",
 			 config->nats.events_stream, consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
@@ -1244,7 +1313,7 @@ static int nats_pull_subscribe(struct nats *nats, const struct config *config,
 	if (js_PullSubscribe(&consumer->subscription, nats->js, consumer->filter, consumer->name,
 			     NULL, &sub_options, &jerr) != NATS_OK) {
 		consumer->subscription = NULL;
-		snprintf(why, why_size, "nats: cannot consume %s through %s: %s", consumer->filter,
+		snprintf(why, why_size, "cannot consume %s through %s: %s", consumer->filter,
 			 consumer->name, nats_GetLastError(NULL));
 		return -1;
 	}
@@ -1299,6 +1368,7 @@ static int nats_setup_loop(struct nats *nats, const struct config *config)
 		 config->nats.events_stream);
 	log_limit_init(&nats->drop_log, config->log.rate_limit_seconds, "nats");
 	log_limit_init(&nats->source_log, config->log.rate_limit_seconds, "nats");
+	log_limit_init(&nats->epoch_log, config->log.rate_limit_seconds, "nats");
 	if (pipe2(nats->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
 	if (ring_init(&nats->inbound, config->nats.max_in_flight) < 0 ||
@@ -1355,7 +1425,7 @@ static int nats_try_start(struct nats *nats, char *why, size_t why_size)
 				 nats->config.nats.servers[0],
 				 nats->config.nats.server_count > 1 ? " (or the other nats.servers)"
 								    : "",
-				 natsStatus_GetText(status));
+				 nats_GetLastError(NULL)); /* with its detail, e.g. TLS's */
 			return -1;
 		}
 		pthread_mutex_lock(&nats->lock);
@@ -1484,6 +1554,7 @@ void nats_update(struct nats *nats, const struct config *config)
 	pthread_mutex_unlock(&nats->lock);
 	nats->drop_log.interval_seconds = config->log.rate_limit_seconds;
 	nats->source_log.interval_seconds = config->log.rate_limit_seconds;
+	nats->epoch_log.interval_seconds = config->log.rate_limit_seconds;
 }
 
 void nats_stop(struct nats *nats)

@@ -72,6 +72,14 @@
  * how often it is read meanwhile (nats_rewind in nats.c). */
 #define NATS_REWIND_FLOOR_WAIT_MS 2000
 #define NATS_REWIND_POLL_MS 20
+/* A fetch thread that took nothing for this long asks whether its consumer still exists (a
+ * consumer or stream deleted under cadmond is created again: nats_consumer_gone in nats.c). */
+#define NATS_CONSUMER_CHECK_MS 5000
+/* A server that keeps the connection open but stopped answering (hung, stopped, cut off
+ * without a reset) is left for another after NATS_MAX_PINGS_OUT pings unanswered, one every
+ * NATS_PING_INTERVAL_MS: within 15 s (cnats' defaults, 2 min and 2, took 6 min). */
+#define NATS_PING_INTERVAL_MS 5000
+#define NATS_MAX_PINGS_OUT 2
 /* At exit, how long cnats may take to make its last callback once the connection is closed. */
 #define NATS_CLOSE_WAIT_MS 2000
 /* While the cluster cannot be reached at start, one log line per this many attempts. */

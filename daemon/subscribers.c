@@ -434,11 +434,17 @@ static void subscriber_on_sent(struct bufferevent *connection, void *ctx)
 	subscriber_close(ctx);
 }
 
-/* Send line (the last one), then close; reading stops. */
+/* Send line (the last one), then close; reading stops. A TLS connection whose handshake is
+ * not complete cannot send it: closed at once (waiting, with no deadline, would hold its slot
+ * for as long as the client stalls). */
 static void subscriber_close_after(struct subscriber *subscriber, const char *line, size_t len)
 {
 	subscriber->closing = true;
 	subscriber->subscribers->stats.unauthorized++;
+	if (subscriber->subscribers->tls && tls_handshake_pending(subscriber->connection)) {
+		subscriber_close(subscriber);
+		return;
+	}
 	guard_clock_free(&subscriber->clock); /* no deadline while the last line goes out */
 	bufferevent_disable(subscriber->connection, EV_READ);
 	bufferevent_setcb(subscriber->connection, NULL, subscriber_on_sent, subscriber_on_event,

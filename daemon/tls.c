@@ -129,6 +129,40 @@ static bool key_mismatch(void)
 }
 
 /* Certificate chain and key, checked to match. */
+/* An ASN1 time as OpenSSL prints it ("Jan  2 00:00:00 2020 GMT"); "?" when it cannot. */
+static void time_text(const ASN1_TIME *time, char *out, size_t size)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+
+	snprintf(out, size, "?");
+	if (bio && ASN1_TIME_print(bio, time) == 1) {
+		int len = BIO_read(bio, out, (int)size - 1);
+		out[len > 0 ? len : 0] = '\0';
+	}
+	BIO_free(bio);
+}
+
+/* A server certificate outside its validity now would be refused by every client: refused
+ * here (at start, by -n, and by a reload, which then keeps the running one). */
+static int check_validity(X509 *served, const char *path, char *why, size_t why_size)
+{
+	char date[64];
+
+	if (!served)
+		return 0;
+	if (X509_cmp_current_time(X509_get0_notAfter(served)) < 0) {
+		time_text(X509_get0_notAfter(served), date, sizeof date);
+		snprintf(why, why_size, "tls.certificate %s expired on %s", path, date);
+		return -1;
+	}
+	if (X509_cmp_current_time(X509_get0_notBefore(served)) > 0) {
+		time_text(X509_get0_notBefore(served), date, sizeof date);
+		snprintf(why, why_size, "tls.certificate %s is not valid before %s", path, date);
+		return -1;
+	}
+	return 0;
+}
+
 static int load_identity(SSL_CTX *ssl_context, const struct config *config, char *why,
 			 size_t why_size)
 {
@@ -153,7 +187,7 @@ static int load_identity(SSL_CTX *ssl_context, const struct config *config, char
 			 certificate, openssl_reason("key values mismatch"));
 		return -1;
 	}
-	return 0;
+	return check_validity(SSL_CTX_get0_certificate(ssl_context), certificate, why, why_size);
 }
 
 /* The CAs that sign client certificates: trusted for verification, and named to clients. */
@@ -296,10 +330,9 @@ static void on_info(const SSL *ssl, int where, int ret)
 static void log_certificate(const struct tls_context *context)
 {
 	X509 *certificate = SSL_CTX_get0_certificate(context->ssl_context);
-	char subject[256] = "?", not_after[64] = "?";
+	char subject[256] = "?", not_after[64];
 	char *serial = NULL;
 	BIGNUM *number;
-	BIO *bio;
 
 	if (!certificate)
 		return;
@@ -308,13 +341,7 @@ static void log_certificate(const struct tls_context *context)
 		serial = BN_bn2hex(number);
 		BN_free(number);
 	}
-	if ((bio = BIO_new(BIO_s_mem()))) {
-		if (ASN1_TIME_print(bio, X509_get0_notAfter(certificate)) == 1) {
-			int len = BIO_read(bio, not_after, (int)sizeof not_after - 1);
-			not_after[len > 0 ? len : 0] = '\0';
-		}
-		BIO_free(bio);
-	}
+	time_text(X509_get0_notAfter(certificate), not_after, sizeof not_after);
 	log_msg(LOG_INFO, "tls: certificate %s: %s, serial %s, valid until %s",
 		context->certificate_path, subject, serial ? serial : "?", not_after);
 	OPENSSL_free(serial);

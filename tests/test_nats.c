@@ -1026,26 +1026,48 @@ static void test_too_long_message_raises_limit_alert(void **state)
 		       "\"source\" must be 1 to 64 bytes; going on without a source\n");
 	assert_int_equal(metric(&x, "cadmon_nats_unnamed_total"), 1);
 	assert_int_equal(metric(&x, "cadmon_nats_too_long_total"), 2);
+
+	/* a Cadmon-Epoch no hello could give (65 bytes): the same (before: kept cut to 64 bytes,
+	 * and each message of the sender was taken for a restart of its numbering) */
+	assert_int_equal(natsMsg_Create(&msg, "cadmon.events.A1", NULL, "{}", 2), NATS_OK);
+	assert_int_equal(natsMsgHeader_Set(msg, "Cadmon-Source", "cad-9"), NATS_OK);
+	assert_int_equal(natsMsgHeader_Set(msg, "Cadmon-Epoch", long_source), NATS_OK);
+	assert_int_equal(js_PublishMsg(NULL, js, msg, NULL, &jerr), NATS_OK);
+	natsMsg_Destroy(msg);
+	expect_log(&x, "cadmond: warning: nats: cadmon.events.A1 (source cad-9): bad Cadmon-Epoch "
+		       "header: \"epoch\" must be an integer or 1 to 64 bytes; going on without "
+		       "a source\n");
+	assert_int_equal(metric(&x, "cadmon_nats_unnamed_total"), 2);
 	close(console);
 	harness_stop(&x);
 }
 
 #define NATS_BURST_CALLS 100 /* 200 messages, one line each, fetched in one batch (256) */
 
+/* Publish data on A1, again until the stream stores it (a leader being elected), within
+ * SETTLE_TIMEOUT_MS. */
+static void publish_until_stored(jsCtx *js, const char *data, size_t len)
+{
+	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	jsErrCode jerr = 0;
+	natsStatus status;
+
+	while ((status = js_Publish(NULL, js, "cadmon.events.A1", data, (int)len, NULL, &jerr)) !=
+		       NATS_OK &&
+	       harness_now_ms() < until)
+		usleep(100 * 1000);
+	assert_int_equal(status, NATS_OK);
+}
+
 /* Publish op-N's call on A1 as two messages, a line each. */
 static void publish_flood_call(jsCtx *js, unsigned n)
 {
 	char lines[FLOOD_CALL_LINES_MAX];
-	jsErrCode jerr = 0;
 	size_t len = flood_call_lines(n, false, lines);
 	const char *second = strchr(lines, '\n') + 1;
 
-	assert_int_equal(js_Publish(NULL, js, "cadmon.events.A1", lines, (int)(second - lines),
-				    NULL, &jerr),
-			 NATS_OK);
-	assert_int_equal(js_Publish(NULL, js, "cadmon.events.A1", second,
-				    (int)(lines + len - second), NULL, &jerr),
-			 NATS_OK);
+	publish_until_stored(js, lines, (size_t)(second - lines));
+	publish_until_stored(js, second, (size_t)(lines + len - second));
 }
 
 /* The alerts of op-first to op-(last - 1) are in cadmond's log once each, in that order. */
@@ -1064,6 +1086,50 @@ static void expect_alerts_in_order(const struct harness *h, unsigned first, unsi
 		assert_null(strstr(at + 1, needle));
 	}
 	free(log);
+}
+
+/* A metric reaching value within SETTLE_TIMEOUT_MS. */
+static void wait_metric(const struct harness *h, const char *name, int64_t value)
+{
+	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+
+	while (metric(h, name) < value && harness_now_ms() < until)
+		usleep(20 * 1000);
+	assert_int_equal(metric(h, name), value);
+}
+
+/* The durable consumer deleted under a running cadmond (before: nothing more was consumed,
+ * silently, until a restart): within NATS_CONSUMER_CHECK_MS of quiet it is found gone,
+ * logged, and created again from the stream's first message; op-1's call, published after
+ * the deletion, raises its alert, and op-0's, delivered again, is dropped as duplicates. */
+static void test_deleted_consumer_created_again(void **state)
+{
+	jsErrCode jerr = 0;
+	char yaml[2048];
+	jsCtx *js;
+
+	(void)state;
+	js = start_world();
+	single_yaml(yaml, sizeof yaml, 0, "d", "");
+	if (harness_start(&x, &(struct harness_options){ .extra_yaml = yaml }) < 0) {
+		char *log = harness_stderr(&x);
+		fail_msg("cadmond did not start:\n%s", log ? log : "");
+	}
+	publish_flood_call(js, 0);
+	expect_log_format(&x, "firing, rule every (info) for operator op-%u: ", 0);
+	wait_metric(&x, "cadmon_nats_acknowledged_total", 2);
+	assert_int_equal(js_DeleteConsumer(js, "CADMON_EVENTS", "d", NULL, &jerr), NATS_OK);
+	publish_flood_call(js, 1);
+	assert_true(harness_wait_for_log(&x,
+					 "cadmond: warning: nats: consumer d is gone from stream "
+					 "CADMON_EVENTS (it was deleted): creating it again, "
+					 "delivering the stream from its first message\n",
+					 SETTLE_TIMEOUT_MS));
+	expect_log_format(&x, "firing, rule every (info) for operator op-%u: ", 1);
+	wait_metric(&x, "cadmon_nats_acknowledged_total", 6);
+	expect_alerts_in_order(&x, 0, 2);
+	assert_int_equal(metric(&x, "cadmon_duplicates_total"), 2);
+	harness_stop(&x);
 }
 
 /* NATS messages under feed.snapshot_iteration_budget_us (1 us) while a snapshot is near (64 KiB
@@ -1328,6 +1394,20 @@ static void watch_secured(const char *notice, const char *shown)
 		 "cadmon-watch: cannot follow cadmon.alerts.> on %s: ", url_token);
 	if (strncmp(world.text, prefix, strlen(prefix)) != 0)
 		fail_msg("expected %s..., got %s", prefix, world.text);
+
+	/* cadmond given another CA than the server's says why it cannot connect, OpenSSL's
+	 * reason included (before: "SSL Error" only). */
+	char yaml[PATH_MAX * 2 + 512];
+	snprintf(yaml, sizeof yaml,
+		 "nats:\n  enabled: true\n  servers: [\"%s\"]\n  tls_ca: \"%s/rogue-ca.pem\"\n"
+		 "  token_file: \"%s\"\n  reconnect_wait_ms: 100\n",
+		 url_token, pki, token_file);
+	assert_int_equal(harness_start(&x, &(struct harness_options){ .extra_yaml = yaml }), 0);
+	snprintf(prefix, sizeof prefix, "cadmond: warning: nats: cannot connect to %s: ",
+		 url_token);
+	expect_log(&x, prefix);
+	expect_log(&x, "SSL handshake error: 20:unable to get local issuer certificate");
+	harness_stop(&x);
 }
 
 /* The events stream's message at seq as "SUBJECT SOURCE MSG-ID DATA" (the headers cadmond
@@ -1366,6 +1446,107 @@ static void wait_events(jsCtx *js, uint64_t count)
 		usleep(20 * 1000);
 	}
 	assert_int_equal(held, count);
+}
+
+/* A source that restarts its numbering with a new epoch (docs/protocol.md) is not dropped by
+ * JetStream as a resend of the old epoch's lines: with an epoch, Nats-Msg-Id is
+ * SOURCE:SEQ:EPOCH (before: SOURCE:SEQ, and epoch e2's seq 1 was a duplicate of e1's for the
+ * stream's duplicate window, acknowledged to the publisher and never consumed). */
+static void test_publish_epoch_and_overlong_line(void **state)
+{
+	static const char *const inputs[] = {
+		"{\"hello\":\"feed\",\"source\":\"cad-e\",\"epoch\":\"e1\"}\n"
+		"{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"E1\",\"agency\":\"A1\"}\n",
+		"{\"hello\":\"feed\",\"source\":\"cad-e\",\"epoch\":\"e2\"}\n"
+		"{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"E2\",\"agency\":\"A1\"}\n",
+		"{\"hello\":\"feed\",\"source\":\"cad-e\",\"epoch\":\"e2\"}\n"
+		"{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"E2\",\"agency\":\"A1\"}\n",
+	};
+	char input[PATH_MAX + 16];
+	jsCtx *js;
+
+	(void)state;
+	js = start_world();
+	snprintf(input, sizeof input, "%s/epochs.ndjson", world.dir);
+	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+		assert_int_equal(harness_write_file(input, inputs[i]), 0);
+		assert_int_equal(publish(input, false), 0);
+	}
+	wait_events(js, 2); /* the third, e2's seq 1 again, is a resend */
+	expect_event(js, 1,
+		     "cadmon.events.A1 cad-e cad-e:1:e1 "
+		     "{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"E1\",\"agency\":\"A1\"}");
+	expect_event(js, 2,
+		     "cadmon.events.A1 cad-e cad-e:1:e2 "
+		     "{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"E2\",\"agency\":\"A1\"}");
+
+	/* A line over 1 MiB on stdin is one line not published, said so, and the next line is
+	 * published (before: cut by fgets into pieces, each "not a JSON object", and every later
+	 * line numbered wrong). */
+	static const char after[] =
+		"\n{\"seq\":5,\"type\":\"call_start\",\"call_id\":\"F1\",\"agency\":\"A1\"}\n";
+	static const char hello[] = "{\"hello\":\"feed\",\"source\":\"cad-f\"}\n";
+	size_t long_len = (1u << 20) + 1;
+	char *text = malloc(sizeof hello + long_len + sizeof after);
+	assert_non_null(text);
+	memcpy(text, hello, sizeof hello - 1);
+	memset(text + sizeof hello - 1, 'x', long_len);
+	memcpy(text + sizeof hello - 1 + long_len, after, sizeof after);
+	assert_int_equal(harness_write_file(input, text), 0);
+	free(text);
+	char log_path[PATH_MAX + 16];
+	snprintf(log_path, sizeof log_path, "%s/publish.log", world.dir);
+	unlink(log_path); /* this run's alone */
+	assert_int_equal(publish(input, false), 1);
+	wait_events(js, 3);
+	expect_event(js, 3,
+		     "cadmon.events.A1 cad-f cad-f:5 "
+		     "{\"seq\":5,\"type\":\"call_start\",\"call_id\":\"F1\",\"agency\":\"A1\"}");
+	char *log = harness_read_file(log_path);
+	assert_non_null(log);
+	assert_non_null(strstr(log, "cadmon-publish: line 2: over 1048576 bytes: not published\n"));
+	assert_null(strstr(log, "not a JSON object"));
+	free(log);
+}
+
+/* A node that keeps cadmond's connection open but stops answering (SIGSTOP: a hung host, a
+ * partition without a reset) is left for another node within NATS_MAX_PINGS_OUT pings of
+ * NATS_PING_INTERVAL_MS (before: cnats' defaults, about 6 minutes without a message): op-1's
+ * call, published through another node meanwhile, raises its alert. */
+static void test_stalled_server_left_for_another(void **state)
+{
+	natsConnection *other = NULL;
+	char yaml[2048], all[sizeof world.servers_yaml], url[64];
+	jsCtx *js = NULL;
+
+	(void)state;
+	start_world();
+	memcpy(all, world.servers_yaml, sizeof all); /* cadmond knows the last node only */
+	snprintf(world.servers_yaml, sizeof world.servers_yaml, "[\"nats://127.0.0.1:%u\"]",
+		 world.nodes[NODES - 1].client_port);
+	single_yaml(yaml, sizeof yaml, 0, "s", "");
+	memcpy(world.servers_yaml, all, sizeof all);
+	if (harness_start(&x, &(struct harness_options){ .extra_yaml = yaml }) < 0) {
+		char *log = harness_stderr(&x);
+		fail_msg("cadmond did not start:\n%s", log ? log : "");
+	}
+	snprintf(url, sizeof url, "nats://127.0.0.1:%u", world.nodes[0].client_port);
+	assert_int_equal(natsConnection_ConnectTo(&other, url), NATS_OK);
+	assert_int_equal(natsConnection_JetStream(&js, other, NULL), NATS_OK);
+	publish_flood_call(js, 0);
+	expect_log_format(&x, "firing, rule every (info) for operator op-%u: ", 0);
+	kill(world.nodes[NODES - 1].pid, SIGSTOP);
+	publish_flood_call(js, 1);
+	bool left = harness_wait_for_log(&x, "cadmond: warning: nats: disconnected from the NATS "
+					    "cluster\n", SETTLE_TIMEOUT_MS);
+	bool alerted = left && harness_wait_for_log(&x, "firing, rule every (info) for operator "
+							"op-1: ", SETTLE_TIMEOUT_MS);
+	kill(world.nodes[NODES - 1].pid, SIGCONT);
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(other);
+	assert_true(left);
+	assert_true(alerted);
+	harness_stop(&x);
 }
 
 /* The port cadmon-publish --listen printed in its log ("listening on 127.0.0.1:PORT"). */
@@ -1694,7 +1875,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_publish_listen_port_checked),
-		/* these five share one cluster (start_world); the last starts its own */
+		/* these eight share one cluster (start_world); the last starts its own */
 		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill,
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(
@@ -1705,6 +1886,12 @@ int main(void)
 		cmocka_unit_test_teardown(test_too_long_message_raises_limit_alert,
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(test_messages_under_the_snapshot_budget,
+					  teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_deleted_consumer_created_again,
+					  teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_publish_epoch_and_overlong_line,
+					  teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_stalled_server_left_for_another,
 					  teardown_keep_cluster),
 		cmocka_unit_test_setup_teardown(test_cluster_kill_restart, teardown, teardown),
 	};

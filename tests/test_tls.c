@@ -463,6 +463,43 @@ static void test_alert_port_and_http_over_tls(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* With tokens on a TLS alert port, a client that opens a handshake and stalls (a partial
+ * ClientHello) is closed at alerts.handshake_timeout_seconds like any console without a token
+ * line: its refusal line cannot be sent without a handshake, so it is not waited for (the
+ * connection used to stay open for ever, holding a pending slot; a reload then crashed on its
+ * freed deadline). */
+static void test_stalled_handshake_on_alert_port_closed(void **state)
+{
+	static const unsigned char partial_client_hello[] = { 0x16, 0x03, 0x01, 0x00, 0xf4, 0x01,
+							       0x00, 0x00, 0xf0, 0x03, 0x03 };
+	struct fixture *f = *state;
+	const struct harness_options options = {
+		.alerts_yaml = "  tls: true\n  handshake_timeout_seconds: 1\n",
+		.extra_yaml = tls_yaml_with(f, certs,
+					    "auth:\n  tokens:\n    - {name: wall, role: viewer, "
+					    "token: \"a-viewer-token-of-the-wall\"}\n"),
+		.alerts_tls = true
+	};
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	int stalled = harness_connect(f->harness.alerts_port);
+	assert_true(stalled >= 0);
+	assert_int_equal(write(stalled, partial_client_hello, sizeof partial_client_hello),
+			 (ssize_t)sizeof partial_client_hello);
+	assert_true(harness_wait_eof(stalled, 4000));
+	expect_log_format(&f->harness,
+			  "cadmond: warning: auth: alerts 127.0.0.1:%u: no token line in time "
+			  "(alerts.handshake_timeout_seconds)\n",
+			  local_port(stalled));
+	close(stalled);
+	expect_reload_log_format(&f->harness, "cadmond: configuration reloaded: 0 changes\n");
+	struct tls_client *console = tls_connect_ok(f, f->harness.alerts_port, NULL);
+	char line[1024];
+	assert_true(tls_client_read_line(console, line, sizeof line, EXPECT_READ_TIMEOUT_MS) >= 0);
+	assert_string_equal(line, hello_line);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 /* Copy certs/NAME to dir/AS with mode. */
 static void copy_file(const char *name, const char *dir, const char *as, mode_t mode)
 {
@@ -525,6 +562,18 @@ static void test_reload_renewed_certificate_under_open_connection(void **state)
 		"keeping the running one\n",
 		path);
 	struct tls_client *after = tls_connect_ok(f, f->harness.feed_port, "cad-1");
+	tls_client_server_serial(after, serial, sizeof serial);
+	assert_string_equal(serial, "1002");
+
+	/* An expired certificate of the right key, which every client would refuse: refused as a
+	 * whole too, 1002 stays. */
+	copy_file("server-expired.pem", f->dir, "server.pem", 0644);
+	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
+	expect_log_format(&f->harness,
+			  "cadmond: error: configuration not reloaded: tls.certificate %s expired "
+			  "on Jan  2 00:00:00 2020 GMT; keeping the running one\n",
+			  path);
+	after = tls_connect_ok(f, f->harness.feed_port, "cad-1");
 	tls_client_server_serial(after, serial, sizeof serial);
 	assert_string_equal(serial, "1002");
 
@@ -911,6 +960,8 @@ int main(void)
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_alert_port_and_http_over_tls, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_handshake_on_alert_port_closed,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_reload_renewed_certificate_under_open_connection, fixture_setup,
 			fixture_teardown),

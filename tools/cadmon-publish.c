@@ -3,8 +3,9 @@
 /*
  * cadmon-publish: protocol v1 lines (NDJSON) from stdin to the NATS JetStream events stream
  * (docs/scale-out.md). Each line goes to PREFIX.<agency> with the headers Cadmon-Source (and
- * Cadmon-Epoch) and Nats-Msg-Id SOURCE:SEQ, so that JetStream drops a resend within its
- * duplicate window. A line without "seq" gets the next number (after the previous line's).
+ * Cadmon-Epoch) and Nats-Msg-Id SOURCE:SEQ (SOURCE:SEQ:EPOCH with an epoch), so that
+ * JetStream drops a resend within its duplicate window. A line without "seq" gets the next
+ * number (after the previous line's).
  * The agency is the line's "agency", or its call's (remembered from the call_start), or
  * "_none". The source is the line's own "source" field when it has one (a file merging
  * several CADs), else --source or the input's hello line. Publishes are asynchronous, at most
@@ -517,7 +518,7 @@ static int publish_line(struct publisher *publisher, struct input *input, const 
 {
 	struct json_object *object = json_tokener_parse(line);
 	char subject[2 * PUBLISH_SUBJECT_MAX + 2], token[PUBLISH_SUBJECT_MAX],
-		msg_id[PUBLISH_NAME_MAX + 32], number[24];
+		msg_id[2 * PUBLISH_NAME_MAX + 32], number[24];
 	char order[24];
 	natsMsg *msg = NULL;
 	uint64_t seq;
@@ -558,7 +559,11 @@ static int publish_line(struct publisher *publisher, struct input *input, const 
 	json_object_put(object);
 	if (!data)
 		return -1;
-	snprintf(msg_id, sizeof msg_id, "%s:%" PRIu64, source, seq);
+	/* the epoch in it too: a new epoch's seq 1 is not a resend of the old one's */
+	if (input->epoch[0])
+		snprintf(msg_id, sizeof msg_id, "%s:%" PRIu64 ":%s", source, seq, input->epoch);
+	else
+		snprintf(msg_id, sizeof msg_id, "%s:%" PRIu64, source, seq);
 	snprintf(number, sizeof number, "%" PRIu64, input->line_number);
 	snprintf(order, sizeof order, "%" PRIu64, ++publisher->order);
 	status = natsMsg_Create(&msg, subject, NULL, data, (int)strlen(data));
@@ -749,10 +754,21 @@ static void input_end(struct publisher *publisher, struct input *input)
 	}
 }
 
-/* Every line of stdin; stops at the first failure. */
+/* A line over PUBLISH_LINE_MAX: said and counted, not published. */
+static void reject_overlong(struct publisher *publisher, struct input *input)
+{
+	input->line_number++;
+	fprintf(stderr, "cadmon-publish: %sline %" PRIu64 ": over %u bytes: not published\n",
+		input->label, input->line_number, PUBLISH_LINE_MAX);
+	publisher->skipped++;
+}
+
+/* Every line of stdin (its "\n" and one "\r" before it cut, as the feed does); stops at the
+ * first failure. */
 static void publish_input(struct publisher *publisher)
 {
 	char *line = malloc(PUBLISH_LINE_MAX + 2);
+	bool overlong = false; /* the rest of a line over PUBLISH_LINE_MAX is being skipped */
 	struct input input;
 
 	if (!line || input_init(publisher, &input, "") < 0) {
@@ -761,7 +777,17 @@ static void publish_input(struct publisher *publisher)
 		return;
 	}
 	while (fgets(line, PUBLISH_LINE_MAX + 2, stdin) && !publishing_failed(publisher)) {
-		size_t len = strcspn(line, "\r\n");
+		size_t len = strlen(line);
+		bool ended = len > 0 && line[len - 1] == '\n';
+
+		if (overlong || (!ended && len > PUBLISH_LINE_MAX)) {
+			if (!overlong)
+				reject_overlong(publisher, &input);
+			overlong = !ended;
+			continue;
+		}
+		len -= ended;
+		len -= len > 0 && line[len - 1] == '\r';
 		line[len] = '\0';
 		if (input_line(publisher, &input, line, len) < 0)
 			break;
@@ -905,15 +931,8 @@ static int connection_lines(struct publisher *publisher, struct connection *conn
 	memmove(connection->buffer, connection->buffer + start, connection->used - start);
 	connection->used -= start;
 	if (connection->used == PUBLISH_LINE_MAX) {
-		if (!connection->overlong) {
-			connection->input.line_number++;
-			fprintf(stderr,
-				"cadmon-publish: %sline %" PRIu64
-				": over %u bytes: not published\n",
-				connection->input.label, connection->input.line_number,
-				PUBLISH_LINE_MAX);
-			publisher->skipped++;
-		}
+		if (!connection->overlong)
+			reject_overlong(publisher, &connection->input);
 		connection->overlong = true;
 		connection->used = 0;
 	}

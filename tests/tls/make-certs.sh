@@ -11,6 +11,7 @@
 #   cad-2.pem / cad-2.key           client: CN cad-2
 #   rogue-ca.pem, rogue.pem/.key    client CN cad-1 signed by another CA
 #   expired.pem / expired.key       client CN cad-1 from ca.pem, valid 2020-01-01..2020-01-02
+#   server-expired.pem              server.key's certificate, valid 2020-01-01..2020-01-02
 # Keys are mode 0600. Usage: make-certs.sh DIR
 set -eu
 
@@ -87,8 +88,17 @@ commonName = supplied
 basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
+[ server ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost,IP:127.0.0.1
 CNF
 openssl ca -batch -config ca-db/ca.cnf -cert ca.pem -keyfile ca.key -in expired.csr \
 	-startdate 20200101000000Z -enddate 20200102000000Z -notext -out expired.pem 2>/dev/null
-rm -rf ca-db expired.csr
+openssl req -new -key server.key -subj "/CN=localhost" -out server-expired.csr 2>/dev/null
+openssl ca -batch -config ca-db/ca.cnf -extensions server -cert ca.pem -keyfile ca.key \
+	-in server-expired.csr -startdate 20200101000000Z -enddate 20200102000000Z -notext \
+	-out server-expired.pem 2>/dev/null
+rm -rf ca-db expired.csr server-expired.csr
 chmod 600 ./*.key
