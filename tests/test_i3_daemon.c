@@ -391,7 +391,8 @@ static void test_call_table_full_raises_limit_alert(void **state)
  * 1371 log events each signed ES256 and POSTed, gives exactly the alert lines its NDJSON and
  * its CSV give (tests/data/example-cdr.alerts; test_backtest's test_example_cdr_mapping, and
  * test_daemon's feed.mapping). A log event sent again is taken (201, the same logEventId) and
- * its line counted as a duplicate. A 77-byte callId is taken; a callback makes no line.
+ * its line counted as a duplicate. A 77-byte callId is taken (its line, 11 minutes old, refused
+ * as too late and told); a callback makes no line.
  */
 static void test_example_shift_as_log_events(void **state)
 {
@@ -460,6 +461,18 @@ static void test_example_shift_as_log_events(void **state)
 	expect_metric(&h, "\ncadmon_i3_outgoing_calls_total 1\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 776\n");
 	expect_metric(&h, "\ncadmon_i3_calls 2\n");
+	/* 17:50, 11 minutes behind the shift's newest event: its line refused as too late, and
+	 * the supervisors told (events_too_late) */
+	char line[8192];
+	assert_true(harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
+	assert_non_null(strstr(line, "\"seq\":7,"));
+	assert_non_null(strstr(
+		line, "\"type\":\"system\",\"system\":\"events_too_late\","
+		      "\"severity\":\"warning\",\"source\":\"" ELEMENT "\","
+		      "\"message\":\"feed source " ELEMENT "'s events are "
+		      "refused as too late, the latest 11 minutes behind its newest "
+		      "(tracker.allowed_lateness_seconds 600): 1 so far; its clock steps back, or "
+		      "it resends old events\"}"));
 	expect_quiet(fd);
 	close(fd);
 	assert_int_equal(harness_stop(&h), 0);
