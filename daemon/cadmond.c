@@ -502,7 +502,7 @@ static void cadmond_control(void *ctx, const struct control *control)
  * (an empty line each, journaled as a heartbeat is): the recovered events that wait for them
  * are held another feed.source_idle_seconds from the start, time for their senders to
  * reconnect and resend, instead of being released at the first tick because the sources went
- * quiet while cadmond was down (probe16b F2). */
+ * quiet while cadmond was down (probe16b F2). Only when some recovered event waits. */
 static void cadmond_hold_recovered_sources(struct cadmond *cadmond)
 {
 	size_t count = engine_source_count(cadmond->engine), held = 0;
@@ -511,6 +511,10 @@ static void cadmond_hold_recovered_sources(struct cadmond *cadmond)
 	struct engine_source_info info;
 	struct engine_verdict verdict;
 
+	if (engine_stats(cadmond->engine)->buffered == 0) {
+		free(names);
+		return; /* nothing waits: no record journaled at an ordinary start */
+	}
 	if (!names)
 		return; /* out of memory: released at the first tick, as before */
 	for (size_t i = 0; i < count; i++) { /* first: a heartbeat may reorder the clocks */
