@@ -1440,6 +1440,73 @@ static void test_full_disk_degrades_and_recovers(void **state)
 	expect_no_log(h, "are missing before"); /* nor does a degraded period */
 }
 
+/* How many times needle is in cadmond's log. */
+static unsigned log_count(const struct harness *h, const char *needle)
+{
+	char *text = harness_stderr(h);
+	unsigned count = 0;
+
+	assert_non_null(text);
+	for (const char *at = text; (at = strstr(at, needle)); at += strlen(needle))
+		count++;
+	free(text);
+	return count;
+}
+
+/* The state directory deleted (`rm -rf`) under a running cadmond mid-stream: degraded (no
+ * ack), then, at the retry, made again and locked (a second cadmond is refused), a snapshot of
+ * everything in memory and a new segment written into it, and acknowledging again; each step
+ * logged once. A kill -9 after that restarts from the new directory: the stream finished, the
+ * console has exactly the uninterrupted run's alerts, and journal_degraded firing, resolved. */
+static void test_deleted_state_directory_recovers(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness, second = { 0 };
+	char expected[2 * PATH_MAX + 128];
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	console_connect(&f->console, h);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 400));
+	assert_true(sender_wait_acked(&f->sender, 400, ACK_TIMEOUT_MS));
+	console_drain(&f->console, QUIET_MS);
+
+	assert_int_equal(harness_remove_tree(h->state_dir), 0);
+	assert_true(sender_send(&f->sender, 1400));
+	expect_log(h, ": No such file or directory: degraded: events are no longer acknowledged");
+	snprintf(expected, sizeof expected,
+		 "cadmond: error: journal: the state directory %s was deleted or moved away: "
+		 "making it again\n",
+		 h->state_dir);
+	expect_log(h, expected);
+	assert_true(sender_wait_acked(&f->sender, 1400, ACK_TIMEOUT_MS));
+	expect_log(h, "cadmond: journal: writable again after ");
+	assert_int_equal(log_count(h, expected), 1);
+	snprintf(expected, sizeof expected,
+		 "cadmond: journal: the state directory %s made again and locked: writing the state "
+		 "held in memory into it (a snapshot, then a new segment)\n",
+		 h->state_dir);
+	assert_int_equal(log_count(h, expected), 1);
+	snprintf(second.state_dir, sizeof second.state_dir, "%s", h->state_dir);
+	assert_int_equal(harness_start(&second, &default_options), -1); /* the lock is held */
+	harness_cleanup(&second);
+	console_drain(&f->console, QUIET_MS);
+	crash(h);
+
+	restart(f, &default_options);
+	expect_log(h, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 "
+		      "snapshots of another format\n");
+	expect_no_log(h, NEXT_SEGMENT_MISSING);
+	expect_no_log(h, "are missing before");
+	finish_stream(f);
+	expect_log(h, "journal_degraded resolved (critical): the journal is written again");
+	console_drain(&f->console, QUIET_MS);
+	expect_reference_alerts_and_journal_alert(&f->console);
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+	assert_int_equal(stopped_events(h), reference_events);
+}
+
 /* Two cadmonds never share a state directory. */
 static void test_second_daemon_on_the_same_directory_exits_3(void **state)
 {
@@ -2052,6 +2119,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention_keeps_what_windows_need,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk_degrades_and_recovers, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_state_directory_recovers, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_segment_gap_is_named, fixture_setup,
 						fixture_teardown),

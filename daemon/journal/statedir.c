@@ -59,6 +59,17 @@ static int open_directory(int at_fd, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
+/* DIR/journal, created if missing: its fd, or -errno with the reason in why. */
+static int open_journal(const struct statedir *dir, char *why, size_t why_size)
+{
+	int rc;
+
+	if ((rc = make_directory(dir->fd, "journal")) < 0 ||
+	    (rc = open_directory(dir->fd, "journal")) < 0)
+		snprintf(why, why_size, "cannot create %s/journal: %s", dir->path, strerror(-rc));
+	return rc;
+}
+
 /* Take DIR/lock without waiting: another cadmond on the same directory makes this fail. */
 static int take_lock(struct statedir *dir, char *why, size_t why_size)
 {
@@ -95,18 +106,50 @@ int statedir_open(struct statedir *dir, const char *path, char *why, size_t why_
 		return rc;
 	}
 	dir->fd = rc;
-	if ((rc = take_lock(dir, why, why_size)) < 0)
+	if ((rc = take_lock(dir, why, why_size)) < 0 || (rc = open_journal(dir, why, why_size)) < 0)
 		goto fail;
-	if ((rc = make_directory(dir->fd, "journal")) < 0 ||
-	    (rc = open_directory(dir->fd, "journal")) < 0) {
-		snprintf(why, why_size, "cannot create %s/journal: %s", path, strerror(-rc));
-		goto fail;
-	}
 	dir->journal_fd = rc;
 	return 0;
 fail:
 	statedir_close(dir);
 	return rc;
+}
+
+/* Whether the directory open on fd still has a name, and at_fd/name is that name. */
+static bool still_named(int fd, int at_fd, const char *name)
+{
+	struct stat held, named;
+
+	return fstat(fd, &held) == 0 && held.st_nlink > 0 && fstatat(at_fd, name, &named, 0) == 0 &&
+	       held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}
+
+enum statedir_place statedir_where(const struct statedir *dir)
+{
+	if (!still_named(dir->fd, AT_FDCWD, dir->path))
+		return STATEDIR_GONE;
+	if (!still_named(dir->journal_fd, dir->fd, "journal"))
+		return STATEDIR_JOURNAL_GONE;
+	return STATEDIR_IN_PLACE;
+}
+
+int statedir_reopen(struct statedir *dir, enum statedir_place place, char *why, size_t why_size)
+{
+	struct statedir fresh;
+	int rc;
+
+	if (place == STATEDIR_JOURNAL_GONE) {
+		if ((rc = open_journal(dir, why, why_size)) < 0)
+			return rc;
+		close(dir->journal_fd);
+		dir->journal_fd = rc;
+		return 0;
+	}
+	if ((rc = statedir_open(&fresh, dir->path, why, why_size)) < 0)
+		return rc;
+	statedir_close(dir); /* the old one's lock too: no file of it is written any more */
+	*dir = fresh;
+	return 0;
 }
 
 void statedir_close(struct statedir *dir)

@@ -85,6 +85,10 @@ struct store {
 	uint64_t newest_delivered;
 	enum store_state state;
 	char degraded_reason[STORE_REASON_MAX];
+	/* the state directory deleted or moved away, as said in this degraded period's log */
+	bool dir_gone_said;	/* noticed */
+	bool dir_refusal_said;	/* a new one could not be had (its lock held by another) */
+	bool dir_refused;	/* ... at the last try: the retry's own line is not added */
 	struct log_limit disk_log;
 	struct log_limit bound_log; /* STORE_UNSYNCED_MAX_BYTES reached */
 	struct store_stats stats;
@@ -265,6 +269,7 @@ static void set_state(struct store *store, enum store_state to)
 	case STORE_DEGRADED:
 		store->degraded_since_ms = hostclock_monotonic_ms();
 		store->stats.degraded_periods++;
+		store->dir_gone_said = store->dir_refusal_said = false;
 		evtimer_del(store->sync_timer);
 		arm_retry_timer(store);
 		break;
@@ -333,6 +338,43 @@ static void enter_degraded(struct store *store, const char *what, int rc)
 	sd_notifyf(0, "STATUS=degraded: %s", store->degraded_reason);
 }
 
+/*
+ * The state directory (or its journal directory) deleted or moved away while cadmond held it:
+ * made again at its path and locked (statedir_reopen), the old one's files forgotten; the
+ * checkpoint of leave_degraded then puts everything in memory into it. Never while another
+ * process holds the new lock: then still degraded, that reason shown. Each step logged once in
+ * a degraded period. 0 (in place, or made again) or -errno.
+ */
+static int follow_state_directory(struct store *store)
+{
+	enum statedir_place place = statedir_where(&store->dir);
+	const char *what = place == STATEDIR_GONE ? "state directory" : "journal directory in";
+	char why[STORE_REASON_MAX];
+	int rc;
+
+	store->dir_refused = false;
+	if (place == STATEDIR_IN_PLACE)
+		return 0;
+	if (!store->dir_gone_said)
+		log_msg(LOG_ERR, "journal: the %s %s was deleted or moved away: making it again",
+			what, store->dir.path);
+	store->dir_gone_said = true;
+	if ((rc = statedir_reopen(&store->dir, place, why, sizeof why)) < 0) {
+		if (!store->dir_refusal_said)
+			log_msg(LOG_ERR, "journal: %s: still degraded; trying again every %d s", why,
+				STORE_RETRY_SECONDS);
+		store->dir_refusal_said = store->dir_refused = true;
+		snprintf(store->degraded_reason, sizeof store->degraded_reason, "%s", why);
+		return rc;
+	}
+	journal_forget_files(store->journal, place == STATEDIR_GONE);
+	log_msg(LOG_NOTICE,
+		"journal: the %s %s made again and locked: writing the state held in memory "
+		"into it (a snapshot, then a new segment)",
+		what, store->dir.path);
+	return 0;
+}
+
 /* Back from degraded: the segment cut back to what was synced, the alerts delivered meanwhile
  * journaled (fsynced), then a snapshot of everything processed meanwhile and a new segment.
  * In that order: a crash right after the snapshot must find those alerts in the journal, as
@@ -343,7 +385,7 @@ static int leave_degraded(struct store *store)
 	int rc;
 
 	snapshot_wait(store);
-	if ((rc = journal_rollback(journal)) < 0)
+	if ((rc = journal_rollback(journal)) < 0 || (rc = follow_state_directory(store)) < 0)
 		return rc;
 	/* deleted while degraded (or what degraded it): what goes on goes to a new segment */
 	journal_drop_unlinked_segment(journal);
@@ -363,8 +405,9 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *ctx)
 	(void)fd;
 	(void)what;
 	if ((rc = leave_degraded(store)) < 0) {
-		log_limited(&store->disk_log, LOG_WARNING, "journal: still degraded: %s",
-			    strerror(-rc));
+		if (!store->dir_refused) /* else said once, in its own words */
+			log_limited(&store->disk_log, LOG_WARNING, "journal: still degraded: %s",
+				    strerror(-rc));
 		arm_retry_timer(store);
 		return;
 	}
