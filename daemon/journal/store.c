@@ -89,6 +89,7 @@ struct store {
 	bool dir_gone_said;	/* noticed */
 	bool dir_refusal_said;	/* a new one could not be had (its lock held by another) */
 	bool dir_refused;	/* ... at the last try: the retry's own line is not added */
+	char dir_gone_reason[STORE_REASON_MAX]; /* degraded_reason before a refusal replaced it */
 	struct log_limit disk_log;
 	struct log_limit bound_log; /* STORE_UNSYNCED_MAX_BYTES reached */
 	struct store_stats stats;
@@ -355,9 +356,11 @@ static int follow_state_directory(struct store *store)
 	store->dir_refused = false;
 	if (place == STATEDIR_IN_PLACE)
 		return 0;
-	if (!store->dir_gone_said)
+	if (!store->dir_gone_said) {
 		log_msg(LOG_ERR, "journal: the %s %s was deleted or moved away: making it again",
 			what, store->dir.path);
+		memcpy(store->dir_gone_reason, store->degraded_reason, sizeof store->dir_gone_reason);
+	}
 	store->dir_gone_said = true;
 	if ((rc = statedir_reopen(&store->dir, place, why, sizeof why)) < 0) {
 		if (!store->dir_refusal_said)
@@ -367,6 +370,7 @@ static int follow_state_directory(struct store *store)
 		snprintf(store->degraded_reason, sizeof store->degraded_reason, "%s", why);
 		return rc;
 	}
+	memcpy(store->degraded_reason, store->dir_gone_reason, sizeof store->degraded_reason);
 	journal_forget_files(store->journal, place == STATEDIR_GONE);
 	log_msg(LOG_NOTICE,
 		"journal: the %s %s made again and locked: writing the state held in memory "
