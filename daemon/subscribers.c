@@ -556,6 +556,27 @@ static bool subscriber_read_token_line(struct subscriber *subscriber, struct evb
 	}
 }
 
+void subscribers_recheck_tokens(struct subscribers *subscribers)
+{
+	static const char revoked[] = "{\"error\":\"unauthorized: the token is no longer "
+				      "configured\"}";
+	struct subscriber *subscriber;
+	char address[LISTENER_ADDRESS_TEXT_MAX];
+
+	LIST_FOREACH(subscriber, &subscribers->list, link) {
+		if (!subscriber->authenticated || subscriber->closing ||
+		    auth_grant_holds(subscribers->auth, &subscriber->grant))
+			continue;
+		auth_peer_address(subscriber->peer, address, sizeof address);
+		auth_count_failure(subscribers->auth, AUTH_PORT_ALERTS, address, subscriber->peer,
+				   AUTH_FAILURE_REVOKED, auth_now_ms());
+		log_msg(LOG_NOTICE, "subscriber %s: closing: its token (%s, %s) is no longer "
+			"configured", subscriber->peer, subscriber->grant.name,
+			config_role_name(subscriber->grant.role));
+		subscriber_close_after(subscriber, revoked, sizeof revoked - 1);
+	}
+}
+
 /* With auth, no token line within alerts.handshake_timeout_seconds: unauthorized. */
 static void subscriber_refuse_late(struct subscriber *subscriber)
 {
