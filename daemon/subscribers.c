@@ -447,6 +447,8 @@ static void subscriber_send_last(struct subscriber *subscriber, const char *line
 
 	subscriber->closing = true;
 	guard_clock_free(&subscriber->clock);
+	if (subscriber->hold_timer) /* held still (a token revoked then): never released now */
+		event_del(subscriber->hold_timer);
 	bufferevent_set_timeouts(subscriber->connection, NULL, &last_line);
 	bufferevent_disable(subscriber->connection, EV_READ);
 	bufferevent_setcb(subscriber->connection, NULL, subscriber_on_sent, subscriber_on_event,

@@ -1719,7 +1719,9 @@ static void test_deleted_state_directory_is_made_again(void **state)
 
 /* ... but while another process holds the lock of the directory now at that path (a second
  * cadmond started on it), the store stays degraded, with that reason: never two writers.
- * Once the lock is released, the next retry takes it and the store recovers. */
+ * Released, with that process's snapshot left there, still degraded (a restart could take
+ * that snapshot for the state); once that is moved away, the next retry takes the directory
+ * and the store recovers. */
 static void test_state_directory_locked_by_another_stays_degraded(void **state)
 {
 	struct fixture *f = *state;
@@ -1743,7 +1745,22 @@ static void test_state_directory_locked_by_another_stays_degraded(void **state)
 	snprintf(expected, sizeof expected, "%s/journal", dir);
 	assert_int_equal(access(expected, F_OK), -1); /* nothing written there */
 
+	char other[PATH_MAX + 64];
+
+	snprintf(other, sizeof other, "%s/snapshot-0000000000000009.snap", dir);
+	assert_int_equal(harness_write_file(other, "another's"), 0);
 	close(lock_fd);
+	snprintf(expected, sizeof expected,
+		 "state directory %s holds another's journal or snapshots now (made again by "
+		 "another process?): not written; move them away",
+		 dir);
+	RUN_UNTIL_WITHIN(f, store_degraded(f->store, &reason) && strcmp(reason, expected) == 0,
+			 10);
+	assert_true(store_degraded(f->store, &reason));
+	assert_string_equal(reason, expected);
+	assert_false(lock_is_held(lock));
+
+	assert_int_equal(unlink(other), 0);
 	RUN_UNTIL_WITHIN(f, !store_degraded(f->store, NULL), 10);
 	assert_false(store_degraded(f->store, NULL));
 	assert_int_equal(f->acked, UINT64_MAX);

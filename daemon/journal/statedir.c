@@ -133,6 +133,19 @@ enum statedir_place statedir_where(const struct statedir *dir)
 	return STATEDIR_IN_PLACE;
 }
 
+/* 1 when dir holds a segment or a snapshot, 0 when none, or -errno. */
+static int holds_state(const struct statedir *dir)
+{
+	struct statedir_files files;
+	int rc = statedir_list(dir, &files);
+
+	if (rc == 0) {
+		rc = files.segment_count > 0 || files.snapshot_count > 0;
+		statedir_files_free(&files);
+	}
+	return rc;
+}
+
 int statedir_reopen(struct statedir *dir, enum statedir_place place, char *why, size_t why_size)
 {
 	struct statedir fresh;
@@ -147,6 +160,18 @@ int statedir_reopen(struct statedir *dir, enum statedir_place place, char *why, 
 	}
 	if ((rc = statedir_open(&fresh, dir->path, why, why_size)) < 0)
 		return rc;
+	if ((rc = holds_state(&fresh)) != 0) {
+		if (rc > 0)
+			snprintf(why, why_size,
+				 "state directory %s holds another's journal or snapshots now "
+				 "(made again by another process?): not written; move them away",
+				 dir->path);
+		else
+			snprintf(why, why_size, "cannot list state directory %s: %s", dir->path,
+				 strerror(-rc));
+		statedir_close(&fresh);
+		return rc > 0 ? -EEXIST : rc;
+	}
 	statedir_close(dir); /* the old one's lock too: no file of it is written any more */
 	*dir = fresh;
 	return 0;

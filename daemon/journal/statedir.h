@@ -78,7 +78,9 @@ enum statedir_place statedir_where(const struct statedir *dir);
  * statedir_open() does (created with mode 0700, DIR/lock taken without waiting, DIR/journal
  * created), then the old directory closed (its lock released) and the new one held instead.
  * 0; or -errno with the reason in why and dir unchanged: -EWOULDBLOCK when another process
- * holds the new DIR/lock (never two writers).
+ * holds the new DIR/lock (never two writers); -EEXIST when it holds a segment or snapshot
+ * already (another's, say a cadmond that started there and stopped: a restart could recover
+ * its state rather than ours, so nothing is written there).
  */
 int statedir_reopen(struct statedir *dir, enum statedir_place place, char *why, size_t why_size);
 

@@ -87,8 +87,8 @@ struct store {
 	char degraded_reason[STORE_REASON_MAX];
 	/* the state directory deleted or moved away, as said in this degraded period's log */
 	bool dir_gone_said;	/* noticed */
-	bool dir_refusal_said;	/* a new one could not be had (its lock held by another) */
-	bool dir_refused;	/* ... at the last try: the retry's own line is not added */
+	bool dir_refused;	/* a new one could not be had at the last try (its lock held by
+				 * another): said in its own words, once a reason */
 	char dir_gone_reason[STORE_REASON_MAX]; /* degraded_reason before a refusal replaced it */
 	struct log_limit disk_log;
 	struct log_limit bound_log; /* STORE_UNSYNCED_MAX_BYTES reached */
@@ -270,7 +270,7 @@ static void set_state(struct store *store, enum store_state to)
 	case STORE_DEGRADED:
 		store->degraded_since_ms = hostclock_monotonic_ms();
 		store->stats.degraded_periods++;
-		store->dir_gone_said = store->dir_refusal_said = false;
+		store->dir_gone_said = false;
 		evtimer_del(store->sync_timer);
 		arm_retry_timer(store);
 		break;
@@ -363,10 +363,10 @@ static int follow_state_directory(struct store *store)
 	}
 	store->dir_gone_said = true;
 	if ((rc = statedir_reopen(&store->dir, place, why, sizeof why)) < 0) {
-		if (!store->dir_refusal_said)
+		if (strcmp(why, store->degraded_reason) != 0) /* each reason once */
 			log_msg(LOG_ERR, "journal: %s: still degraded; trying again every %d s", why,
 				STORE_RETRY_SECONDS);
-		store->dir_refusal_said = store->dir_refused = true;
+		store->dir_refused = true;
 		snprintf(store->degraded_reason, sizeof store->degraded_reason, "%s", why);
 		return rc;
 	}
