@@ -562,10 +562,12 @@ void subscribers_recheck_tokens(struct subscribers *subscribers)
 {
 	static const char revoked[] = "{\"error\":\"unauthorized: the token is no longer "
 				      "configured\"}";
-	struct subscriber *subscriber;
+	struct subscriber *subscriber, *next;
 	char address[LISTENER_ADDRESS_TEXT_MAX];
 
-	LIST_FOREACH(subscriber, &subscribers->list, link) {
+	for (subscriber = LIST_FIRST(&subscribers->list); subscriber; subscriber = next) {
+		/* closed at once when its last line cannot be queued */
+		next = LIST_NEXT(subscriber, link);
 		if (!subscriber->authenticated || subscriber->closing ||
 		    auth_grant_holds(subscribers->auth, &subscriber->grant))
 			continue;

@@ -701,15 +701,15 @@ static void test_tokens_file(void **state)
 			    "{\"error\":\"unauthorized: the token is no longer configured\"}");
 	assert_true(harness_wait_eof(revoked, 5000));
 	expect_log_format(&h,
-			  "cadmond: subscriber 127.0.0.1:%u: closing: its token (wall-2, viewer) is "
-			  "no longer configured\n",
+			  "cadmond: subscriber 127.0.0.1:%u: closing: its token (wall-2, viewer) "
+			  "is no longer configured\n",
 			  local_port(revoked));
 	close(revoked);
 	assert_false(harness_wait_eof(kept, 200));
 	close(kept);
 	request(&h, "GET", "/metrics", ADMIN_TOKEN, NULL, &answer);
-	assert_non_null(strstr(
-		answer.body, "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"revoked\"} 1\n"));
+	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"alerts\","
+					    "reason=\"revoked\"} 1\n"));
 	request(&h, "GET", "/api/alerts", "file-token-000001", NULL, &answer);
 	assert_int_equal(answer.status, 401);
 	request(&h, "GET", "/api/alerts", "file-token-000002", NULL, &answer);

@@ -1490,8 +1490,8 @@ static void test_deleted_state_directory_recovers(void **state)
 	expect_log(h, "cadmond: journal: writable again after ");
 	assert_int_equal(log_count(h, expected), 1);
 	snprintf(expected, sizeof expected,
-		 "cadmond: journal: the state directory %s made again and locked: writing the state "
-		 "held in memory into it (a snapshot, then a new segment)\n",
+		 "cadmond: journal: the state directory %s made again and locked: writing the "
+		 "state held in memory into it (a snapshot, then a new segment)\n",
 		 h->state_dir);
 	assert_int_equal(log_count(h, expected), 1);
 	snprintf(second.state_dir, sizeof second.state_dir, "%s", h->state_dir);
@@ -2111,8 +2111,8 @@ int main(void)
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk_degrades_and_recovers, fixture_setup,
 						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_deleted_state_directory_recovers, fixture_setup,
-						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_state_directory_recovers,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_segment_gap_is_named, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_open_segment_is_named, fixture_setup,

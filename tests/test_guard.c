@@ -458,11 +458,12 @@ static void test_console_refused_after_its_hello_is_told(void **state)
 	while (harness_read_line(first, line, sizeof line, READ_TIMEOUT_MS) > 0 &&
 	       strstr(line, "{\"error\":") != line)
 		; /* the board and the limit alert before it */
-	assert_string_equal(line,
-			    "{\"error\":\"a line incomplete for 1 s (alerts.line_timeout_seconds)\"}");
+	assert_string_equal(line, "{\"error\":\"a line incomplete for 1 s "
+				  "(alerts.line_timeout_seconds)\"}");
 	assert_true(harness_wait_eof(first, READ_TIMEOUT_MS));
 	expect_metric(&f->harness,
-		      "cadmon_connections_closed_total{port=\"alerts\",reason=\"line_timeout\"}", 1);
+		      "cadmon_connections_closed_total{port=\"alerts\",reason=\"line_timeout\"}",
+		      1);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 

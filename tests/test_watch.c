@@ -632,7 +632,8 @@ static void test_refused_after_the_hello(void **state)
 {
 	(void)state;
 	expect_refusals("{\"hello\":\"cadmond\",\"version\":\"0.2.0\",\"protocol\":2}\n"
-			"{\"error\":\"refused: 1 subscribers connected (alerts.max_subscribers)\"}\n",
+			"{\"error\":\"refused: 1 subscribers connected "
+			"(alerts.max_subscribers)\"}\n",
 			"%s: cadmond: refused: 1 subscribers connected (alerts.max_subscribers)",
 			true);
 }

@@ -359,13 +359,14 @@ static int follow_state_directory(struct store *store)
 	if (!store->dir_gone_said) {
 		log_msg(LOG_ERR, "journal: the %s %s was deleted or moved away: making it again",
 			what, store->dir.path);
-		memcpy(store->dir_gone_reason, store->degraded_reason, sizeof store->dir_gone_reason);
+		memcpy(store->dir_gone_reason, store->degraded_reason,
+		       sizeof store->dir_gone_reason);
 	}
 	store->dir_gone_said = true;
 	if ((rc = statedir_reopen(&store->dir, place, why, sizeof why)) < 0) {
 		if (strcmp(why, store->degraded_reason) != 0) /* each reason once */
-			log_msg(LOG_ERR, "journal: %s: still degraded; trying again every %d s", why,
-				STORE_RETRY_SECONDS);
+			log_msg(LOG_ERR, "journal: %s: still degraded; trying again every %d s",
+				why, STORE_RETRY_SECONDS);
 		store->dir_refused = true;
 		snprintf(store->degraded_reason, sizeof store->degraded_reason, "%s", why);
 		return rc;
