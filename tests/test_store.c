@@ -1717,6 +1717,27 @@ static void test_deleted_state_directory_is_made_again(void **state)
 	store_finish(f->store);
 }
 
+/* Deleted while the store is idle, nothing failed yet: the stop makes it again and writes the
+ * final snapshot there, not into the deleted directory (rev16b S1: a restart found nothing). */
+static void test_deleted_state_directory_at_stop_is_made_again(void **state)
+{
+	struct fixture *f = *state;
+	char dir[PATH_MAX + 16];
+	struct recovery_summary summary;
+	uint64_t first = append_line(f, 1);
+
+	RUN_UNTIL(f, f->acked == first);
+	snprintf(dir, sizeof dir, "%s/state", f->path);
+	assert_int_equal(harness_remove_tree(dir), 0);
+	assert_false(store_degraded(f->store, NULL));
+	store_finish(f->store);
+	assert_int_equal(access(dir, F_OK), 0);
+	summary = recover_a_copy(f);
+	assert_true(summary.from_snapshot);
+	assert_int_equal(summary.snapshot_index, first + 1); /* the segment's end: its record */
+	assert_int_equal(summary.records_replayed, 0);
+}
+
 /* ... but while another process holds the lock of the directory now at that path (a second
  * cadmond started on it), the store stays degraded, with that reason: never two writers.
  * Released, with that process's snapshot left there, still degraded (a restart could take
@@ -2082,6 +2103,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_write_degrades_and_cuts_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_segment_degrades, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_state_directory_at_stop_is_made_again,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_state_directory_is_made_again, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(

@@ -92,6 +92,29 @@ static int take_lock(struct statedir *dir, char *why, size_t why_size)
 	return -errno;
 }
 
+static int sync_directory(int dir_fd);
+
+/* fsync the directory that holds path's last component (a parent that cannot be opened, say
+ * not readable, is left: best effort). 0 or -errno. */
+static int sync_parent(const char *path)
+{
+	char parent[STATEDIR_PATH_MAX];
+	char *slash;
+	int fd, rc;
+
+	snprintf(parent, sizeof parent, "%s", path);
+	slash = strrchr(parent, '/');
+	if (!slash)
+		snprintf(parent, sizeof parent, ".");
+	else
+		slash[slash == parent] = '\0'; /* "/x": "/" */
+	if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	rc = sync_directory(fd);
+	close(fd);
+	return rc;
+}
+
 int statedir_open(struct statedir *dir, const char *path, char *why, size_t why_size)
 {
 	int rc;
@@ -109,6 +132,14 @@ int statedir_open(struct statedir *dir, const char *path, char *why, size_t why_
 	if ((rc = take_lock(dir, why, why_size)) < 0 || (rc = open_journal(dir, why, why_size)) < 0)
 		goto fail;
 	dir->journal_fd = rc;
+	/* the entries made (or found) durable before anything is written: the journal's in the
+	 * state directory, the state directory's in its parent; else a power loss could take a
+	 * directory made at the first start, or made again (statedir_reopen), with everything
+	 * acknowledged in it (rev16b M1) */
+	if ((rc = sync_directory(dir->fd)) < 0 || (rc = sync_parent(path)) < 0) {
+		snprintf(why, why_size, "cannot fsync state directory %s: %s", path, strerror(-rc));
+		goto fail;
+	}
 	return 0;
 fail:
 	statedir_close(dir);
@@ -154,6 +185,13 @@ int statedir_reopen(struct statedir *dir, enum statedir_place place, char *why, 
 	if (place == STATEDIR_JOURNAL_GONE) {
 		if ((rc = open_journal(dir, why, why_size)) < 0)
 			return rc;
+		int synced = sync_directory(dir->fd); /* the new journal's entry */
+		if (synced < 0) {
+			snprintf(why, why_size, "cannot fsync state directory %s: %s", dir->path,
+				 strerror(-synced));
+			close(rc);
+			return synced;
+		}
 		close(dir->journal_fd);
 		dir->journal_fd = rc;
 		return 0;

@@ -1591,6 +1591,10 @@ static void log_commit_stats(const struct store *store)
 void store_finish(struct store *store)
 {
 	snapshot_wait_for(store, false);
+	/* deleted or moved away while nothing failed yet (idle, fsync: none): made again first,
+	 * so that the final snapshot does not go into a directory no longer there (rev16b S1) */
+	if (store->state == STORE_NORMAL && statedir_where(&store->dir) != STATEDIR_IN_PLACE)
+		enter_degraded(store, "reach", -ENOENT);
 	bool journaling = store->state == STORE_NORMAL ||
 			  (store->state == STORE_DEGRADED && leave_degraded(store) == 0);
 	int rc;
