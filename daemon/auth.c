@@ -24,7 +24,6 @@
 #include "hostclock.h"
 #include "log.h"
 
-#define AUTH_DIGEST_BYTES 32
 /* Tokens a tokens file may hold. */
 #define AUTH_FILE_MAX_TOKENS 4096
 #define AUTH_ADDRESS_MAX 64
@@ -65,12 +64,14 @@ static const char *const port_names[AUTH_PORT_COUNT] = {
 static const char *const failure_names[AUTH_FAILURE_COUNT] = { [AUTH_FAILURE_MISSING] = "missing",
 							       [AUTH_FAILURE_INVALID] = "invalid",
 							       [AUTH_FAILURE_TIMEOUT] = "timeout",
-							       [AUTH_FAILURE_ROLE] = "role" };
+							       [AUTH_FAILURE_ROLE] = "role",
+							       [AUTH_FAILURE_REVOKED] = "revoked" };
 static const char *const failure_texts[AUTH_FAILURE_COUNT] = {
 	[AUTH_FAILURE_MISSING] = "no token",
 	[AUTH_FAILURE_INVALID] = "invalid token",
 	[AUTH_FAILURE_TIMEOUT] = "no token line in time (alerts.handshake_timeout_seconds)",
 	[AUTH_FAILURE_ROLE] = "role not enough",
+	[AUTH_FAILURE_REVOKED] = "token no longer configured (reload)",
 };
 
 const char *auth_port_name(enum auth_port port)
@@ -653,7 +654,7 @@ void auth_count_failure(struct auth *auth, enum auth_port port, const char *addr
 	auth->stats.failures[port][reason]++;
 	log_limited(&auth->failure_log, LOG_WARNING, "auth: %s %s: %s", auth_port_name(port), peer,
 		    failure_texts[reason]);
-	if (reason != AUTH_FAILURE_ROLE)
+	if (reason != AUTH_FAILURE_ROLE && reason != AUTH_FAILURE_REVOKED)
 		record_failure(auth, address, now_ms);
 }
 
@@ -697,7 +698,20 @@ enum auth_verdict auth_check(struct auth *auth, enum auth_port port, const char 
 	grant->role = found->role;
 	snprintf(grant->name, sizeof grant->name, "%s", found->name);
 	grant->redact = auth->redact[found->role];
+	grant->by_token = true;
+	memcpy(grant->digest, found->digest, sizeof grant->digest);
 	return AUTH_GRANTED;
+}
+
+bool auth_grant_holds(const struct auth *auth, const struct auth_grant *grant)
+{
+	const struct auth_token *found;
+
+	if (!auth_enabled(auth))
+		return true;
+	if (!grant->by_token || !(found = match_digest(auth, grant->digest)))
+		return false;
+	return found->role == grant->role && strcmp(found->name, grant->name) == 0;
 }
 
 bool auth_may_acknowledge(const struct auth_grant *grant)

@@ -35,6 +35,9 @@ enum auth_failure {
 	/* alert port: no token line within alerts.handshake_timeout_seconds */
 	AUTH_FAILURE_TIMEOUT,
 	AUTH_FAILURE_ROLE,    /* a good token whose role is not enough (not rate-limited) */
+	/* alert port: a console's token removed, replaced or given another role by a reload
+	 * (or tokens configured for a console let in without one): closed (not rate-limited) */
+	AUTH_FAILURE_REVOKED,
 	AUTH_FAILURE_COUNT,
 };
 
@@ -56,11 +59,15 @@ struct auth_route {
 	enum auth_access access;
 };
 
+#define AUTH_DIGEST_BYTES 32 /* SHA-256 */
+
 /* Who a token is. */
 struct auth_grant {
 	enum config_role role;
 	char name[CONFIG_NAME_MAX];
 	enum redact_mode redact; /* auth.redact_ani of its role */
+	bool by_token;		 /* granted for a token (else: auth was off) */
+	unsigned char digest[AUTH_DIGEST_BYTES]; /* ... that token's */
 };
 
 enum auth_verdict {
@@ -173,6 +180,14 @@ int auth_add_redacted(struct evbuffer *out, enum redact_mode mode, const char *l
 int64_t auth_now_ms(void);
 
 /** The role a console needs to acknowledge: "acknowledging needs the supervisor role" when not. */
+/**
+ * Whether grant (auth_check's, or a console's let in while auth was off) would be given again
+ * now, after a reload: auth off, or its token still configured with the same name and role.
+ * False: that token removed or replaced, its name or role changed, or tokens configured now
+ * for a grant made without one.
+ */
+bool auth_grant_holds(const struct auth *auth, const struct auth_grant *grant);
+
 bool auth_may_acknowledge(const struct auth_grant *grant);
 
 /** Whether a grant may read alerts at all (the alert port): every role but feed. */

@@ -1177,6 +1177,8 @@ static void cadmond_reload(struct cadmond *cadmond)
 		log_msg(LOG_NOTICE, "configuration reloaded: %d %s", changes,
 			changes == 1 ? "change" : "changes");
 		store_reconfigure(cadmond->store, &cadmond->config);
+		/* a token removed or replaced: the consoles let in with it are closed */
+		subscribers_recheck_tokens(cadmond->subscribers);
 	}
 	auth_tokens_release(&tokens);
 	sd_notify(0, "READY=1");

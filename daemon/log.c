@@ -2,7 +2,6 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "log.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "hostclock.h"
 
 /* Longest line written; longer messages are cut (and end in "..."). */
@@ -66,18 +66,10 @@ static void replace_control_characters(char *text)
 			*p = '?';
 }
 
+/* Nowhere left to complain when it fails. */
 static void write_all(int fd, const char *data, size_t len)
 {
-	while (len > 0) {
-		ssize_t written = write(fd, data, len);
-
-		if (written < 0 && errno == EINTR)
-			continue;
-		if (written <= 0)
-			return; /* nowhere left to complain */
-		data += written;
-		len -= (size_t)written;
-	}
+	(void)fdio_write_all(fd, data, len);
 }
 
 /* Write the held lines, in the order they were logged, with one write(2). */

@@ -370,7 +370,8 @@ static void write_slots(struct evbuffer *out, const struct http_state *state,
 static void write_auth(struct evbuffer *out, const struct auth_stats *auth)
 {
 	family(out, "auth_failures_total", "counter",
-	       "Failed authentications, by port and reason (missing, invalid, timeout, role).");
+	       "Failed authentications, by port and reason (missing, invalid, timeout, role, "
+	       "revoked).");
 	for (int port = 0; port < AUTH_PORT_COUNT; port++)
 		for (int reason = 0; reason < AUTH_FAILURE_COUNT; reason++)
 			evbuffer_add_printf(

@@ -27,6 +27,8 @@
 
 #define SUBSCRIBERS_STRINGIFY(x) #x
 #define SUBSCRIBERS_STRING(x) SUBSCRIBERS_STRINGIFY(x)
+/* A console refused after its hello has this long to take its last line, the {"error":...}. */
+#define SUBSCRIBERS_LAST_LINE_SECONDS 5
 #define SUBSCRIBERS_HELLO                                                                    \
 	"{\"hello\":\"cadmond\",\"version\":\"" CADMON_VERSION                               \
 	"\",\"protocol\":" SUBSCRIBERS_STRING(SUBSCRIBERS_PROTOCOL) "}\n"
@@ -72,6 +74,8 @@ struct subscribers {
 	struct guard *guard;            /* refusals, expiries, limit alerts; may be NULL */
 	struct guard_timeouts timeouts; /* what each connection's clock applies */
 };
+
+static void subscriber_refuse_after_hello(struct subscriber *subscriber, const char *why);
 
 static void subscriber_close(struct subscriber *subscriber)
 {
@@ -270,7 +274,7 @@ static uint32_t subscribers_established(const struct subscribers *subscribers)
 bool subscribers_promote(struct subscriber *subscriber)
 {
 	struct subscribers *subscribers = subscriber->subscribers;
-	char why[64];
+	char why[64], told[128];
 
 	if (!subscriber->pending)
 		return true;
@@ -281,7 +285,8 @@ bool subscribers_promote(struct subscriber *subscriber)
 		subscribers->stats.refused++;
 		guard_refused(subscribers->guard, GUARD_PORT_ALERTS, GUARD_REFUSED_FULL,
 			      subscriber->peer, why);
-		subscriber_close(subscriber);
+		snprintf(told, sizeof told, "refused: %s (alerts.max_subscribers)", why);
+		subscriber_refuse_after_hello(subscriber, told);
 		return false;
 	}
 	subscriber->pending = false;
@@ -434,24 +439,50 @@ static void subscriber_on_sent(struct bufferevent *connection, void *ctx)
 	subscriber_close(ctx);
 }
 
-/* Send line (the last one), then close; reading stops. A TLS connection whose handshake is
- * not complete cannot send it: closed at once (waiting, with no deadline, would hold its slot
- * for as long as the client stalls). */
-static void subscriber_close_after(struct subscriber *subscriber, const char *line, size_t len)
+/* Send line (the last one), then close; reading stops. The caller counts why. A TLS
+ * connection whose handshake is not complete cannot send it: closed at once (waiting would hold
+ * its slot for as long as the client stalls, probe16a F5). */
+static void subscriber_send_last(struct subscriber *subscriber, const char *line, size_t len)
 {
+	/* the guard's deadlines end; this one bounds a console that does not read its last line */
+	const struct timeval last_line = { .tv_sec = SUBSCRIBERS_LAST_LINE_SECONDS };
+
 	subscriber->closing = true;
-	subscriber->subscribers->stats.unauthorized++;
 	if (subscriber->subscribers->tls && tls_handshake_pending(subscriber->connection)) {
 		subscriber_close(subscriber);
 		return;
 	}
-	guard_clock_free(&subscriber->clock); /* no deadline while the last line goes out */
+	guard_clock_free(&subscriber->clock);
+	if (subscriber->hold_timer) /* held still (a token revoked then): never released now */
+		event_del(subscriber->hold_timer);
+	bufferevent_set_timeouts(subscriber->connection, NULL, &last_line);
 	bufferevent_disable(subscriber->connection, EV_READ);
 	bufferevent_setcb(subscriber->connection, NULL, subscriber_on_sent, subscriber_on_event,
 			  subscriber);
 	if (evbuffer_add(bufferevent_get_output(subscriber->connection), line, len) < 0 ||
 	    evbuffer_add(bufferevent_get_output(subscriber->connection), "\n", 1) < 0)
 		subscriber_close(subscriber);
+}
+
+/* An authentication's refusal: its error line, then closed. */
+static void subscriber_close_after(struct subscriber *subscriber, const char *line, size_t len)
+{
+	subscriber->subscribers->stats.unauthorized++;
+	subscriber_send_last(subscriber, line, len);
+}
+
+/*
+ * A console refused or closed by cadmond after its hello (the table full when it would be
+ * taken, a deadline): {"error":WHY} as its last line, as a refused token gets, so that it
+ * knows it was refused rather than that the stream ended (cadmon-watch then waits before it
+ * tries again). The caller counts and logs it.
+ */
+static void subscriber_refuse_after_hello(struct subscriber *subscriber, const char *why)
+{
+	char line[256];
+	int len = snprintf(line, sizeof line, "{\"error\":\"%s\"}", why);
+
+	subscriber_send_last(subscriber, line, (size_t)len < sizeof line ? (size_t)len : 0);
 }
 
 /* {"authenticated":ROLE,"name":NAME}, then served as before (since from the token line).
@@ -533,6 +564,29 @@ static bool subscriber_read_token_line(struct subscriber *subscriber, struct evb
 	}
 }
 
+void subscribers_recheck_tokens(struct subscribers *subscribers)
+{
+	static const char revoked[] = "{\"error\":\"unauthorized: the token is no longer "
+				      "configured\"}";
+	struct subscriber *subscriber, *next;
+	char address[LISTENER_ADDRESS_TEXT_MAX];
+
+	for (subscriber = LIST_FIRST(&subscribers->list); subscriber; subscriber = next) {
+		/* closed at once when its last line cannot be queued */
+		next = LIST_NEXT(subscriber, link);
+		if (!subscriber->authenticated || subscriber->closing ||
+		    auth_grant_holds(subscribers->auth, &subscriber->grant))
+			continue;
+		auth_peer_address(subscriber->peer, address, sizeof address);
+		auth_count_failure(subscribers->auth, AUTH_PORT_ALERTS, address, subscriber->peer,
+				   AUTH_FAILURE_REVOKED, auth_now_ms());
+		log_msg(LOG_NOTICE, "subscriber %s: closing: its token (%s, %s) is no longer "
+			"configured", subscriber->peer, subscriber->grant.name,
+			config_role_name(subscriber->grant.role));
+		subscriber_close_after(subscriber, revoked, sizeof revoked - 1);
+	}
+}
+
 /* With auth, no token line within alerts.handshake_timeout_seconds: unauthorized. */
 static void subscriber_refuse_late(struct subscriber *subscriber)
 {
@@ -573,6 +627,7 @@ static void subscriber_on_expired(void *ctx, enum guard_expiry expiry)
 {
 	struct subscriber *subscriber = ctx;
 	struct subscribers *subscribers = subscriber->subscribers;
+	char why[128];
 
 	guard_expired(subscribers->guard, GUARD_PORT_ALERTS, expiry);
 	if (expiry == GUARD_EXPIRED_HANDSHAKE && !subscriber->authenticated) {
@@ -582,18 +637,18 @@ static void subscriber_on_expired(void *ctx, enum guard_expiry expiry)
 	}
 	if (expiry == GUARD_EXPIRED_HANDSHAKE) {
 		subscribers->stats.handshake_closed++;
-		log_msg(LOG_NOTICE,
-			"subscriber %s: closing: not taken as a console within %" PRIu32
-			" s (alerts.handshake_timeout_seconds)",
-			subscriber->peer, subscribers->limits.handshake_timeout_seconds);
+		snprintf(why, sizeof why,
+			 "not taken as a console within %" PRIu32
+			 " s (alerts.handshake_timeout_seconds)",
+			 subscribers->limits.handshake_timeout_seconds);
 	} else {
 		subscribers->stats.line_timeout_closed++;
-		log_msg(LOG_NOTICE,
-			"subscriber %s: closing: a line incomplete for %" PRIu32
-			" s (alerts.line_timeout_seconds)",
-			subscriber->peer, subscribers->limits.line_timeout_seconds);
+		snprintf(why, sizeof why,
+			 "a line incomplete for %" PRIu32 " s (alerts.line_timeout_seconds)",
+			 subscribers->limits.line_timeout_seconds);
 	}
-	subscriber_close(subscriber);
+	log_msg(LOG_NOTICE, "subscriber %s: closing: %s", subscriber->peer, why);
+	subscriber_refuse_after_hello(subscriber, why);
 }
 
 /* The queue is empty: more history for a subscriber catching up. */
@@ -617,6 +672,10 @@ static void subscriber_on_event(struct bufferevent *connection, short what, void
 	struct subscriber *subscriber = ctx;
 
 	(void)connection;
+	if ((what & BEV_EVENT_TIMEOUT) && subscriber->closing) { /* its last line not taken */
+		subscriber_close(subscriber);
+		return;
+	}
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
 	if ((what & BEV_EVENT_ERROR) && subscriber->subscribers->tls &&

@@ -166,6 +166,15 @@ struct auth;
  */
 void subscribers_set_auth(struct subscribers *subscribers, struct auth *auth);
 
+/**
+ * After a reload changed the tokens: each console whose grant no longer holds
+ * (auth_grant_holds: its token removed, replaced or given another role; or tokens now
+ * required of a console let in without one) gets {"error":"unauthorized: the token is no
+ * longer configured"} and is closed, counted as cadmon_auth_failures_total{port="alerts",
+ * reason="revoked"} and logged (rate-limited).
+ */
+void subscribers_recheck_tokens(struct subscribers *subscribers);
+
 /** Counters since start (see struct subscribers_stats). */
 const struct subscribers_stats *subscribers_stats(const struct subscribers *subscribers);
 

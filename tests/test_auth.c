@@ -681,13 +681,35 @@ static void test_tokens_file(void **state)
 	assert_non_null(strstr(answer.body, "\ncadmon_auth_tokens 4\n"));
 
 	/* a reload re-reads it, each change counted: a token replaced ("file-token-000002") or
-	 * removed no longer works; a bad file changes nothing */
+	 * removed no longer works, and a console connected with it is told and closed (another
+	 * token's stays); a bad file changes nothing */
+	int revoked = console_with(&h, "{\"token\":\"file-token-000001\"}\n",
+				   "{\"authenticated\":\"viewer\",\"name\":\"wall-2\"}");
+	int kept = console_with(&h, "{\"token\":\"" VIEWER_TOKEN "\"}\n",
+				"{\"authenticated\":\"viewer\",\"name\":\"wall\"}");
 	assert_int_equal(harness_write_file(path, "05CBCBE75762AD5DAF863330FD18E7B24FB59DB71005307"
 						  "217405D88EBC08400 viewer wall-2\n"),
 			 0);
 	assert_int_equal(harness_signal(&h, SIGHUP), 0);
 	expect_log(&h, "cadmond: reload: auth.tokens_file: 1 token -> 1 (1 added, 1 removed)\n"
 		       "cadmond: configuration reloaded: 1 change\n");
+	char line[512];
+	while (harness_read_line(revoked, line, sizeof line, 5000) > 0 &&
+	       strstr(line, "{\"error\":") != line)
+		; /* its board first */
+	assert_string_equal(line,
+			    "{\"error\":\"unauthorized: the token is no longer configured\"}");
+	assert_true(harness_wait_eof(revoked, 5000));
+	expect_log_format(&h,
+			  "cadmond: subscriber 127.0.0.1:%u: closing: its token (wall-2, viewer) "
+			  "is no longer configured\n",
+			  local_port(revoked));
+	close(revoked);
+	assert_false(harness_wait_eof(kept, 200));
+	close(kept);
+	request(&h, "GET", "/metrics", ADMIN_TOKEN, NULL, &answer);
+	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"alerts\","
+					    "reason=\"revoked\"} 1\n"));
 	request(&h, "GET", "/api/alerts", "file-token-000001", NULL, &answer);
 	assert_int_equal(answer.status, 401);
 	request(&h, "GET", "/api/alerts", "file-token-000002", NULL, &answer);

@@ -1401,6 +1401,39 @@ static void set_file_size_limit(pid_t pid, rlim_t bytes)
 	assert_int_equal(prlimit(pid, RLIMIT_FSIZE, &limit, NULL), 0);
 }
 
+/* Start cadmond, connect the console and the sender, and stream the first lines, all of them
+ * acknowledged and their alerts read. */
+static void start_streaming(struct fixture *f, uint64_t lines)
+{
+	assert_int_equal(harness_start(&f->harness, &default_options), 0);
+	console_connect(&f->console, &f->harness);
+	sender_connect(&f->sender, &f->harness);
+	assert_true(sender_send(&f->sender, lines));
+	assert_true(sender_wait_acked(&f->sender, lines, ACK_TIMEOUT_MS));
+	console_drain(&f->console, QUIET_MS);
+}
+
+/* After a degraded period and a kill -9: restarted cleanly (nothing torn or missing), the
+ * stream finished and stopped; the console has the reference alerts and the journal_degraded
+ * alert, firing then resolved (before the crash, or by the restarted cadmond, whose engine
+ * recovered the open alert). */
+static void finish_after_degraded_period(struct fixture *f)
+{
+	struct harness *h = &f->harness;
+
+	restart(f, &default_options);
+	expect_log(h, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 "
+		      "snapshots of another format\n");
+	expect_no_log(h, NEXT_SEGMENT_MISSING); /* nor the snapshot that ended the period */
+	finish_stream(f);
+	expect_log(h, "journal_degraded resolved (critical): the journal is written again");
+	console_drain(&f->console, QUIET_MS);
+	expect_reference_alerts_and_journal_alert(&f->console);
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+	expect_no_log(h, "are missing before"); /* nor does a degraded period */
+}
+
 /* A full disk (RLIMIT_FSIZE below the segment and any snapshot): cadmond is degraded, stops
  * acknowledging, still delivers alerts; when the limit is lifted it recovers by itself (a
  * snapshot of what it processed meanwhile, a new segment) and acknowledges everything. A
@@ -1411,12 +1444,7 @@ static void test_full_disk_degrades_and_recovers(void **state)
 	struct harness *h = &f->harness;
 	uint64_t alerts_before;
 
-	assert_int_equal(harness_start(h, &default_options), 0);
-	console_connect(&f->console, h);
-	sender_connect(&f->sender, h);
-	assert_true(sender_send(&f->sender, 400));
-	assert_true(sender_wait_acked(&f->sender, 400, ACK_TIMEOUT_MS));
-	console_drain(&f->console, QUIET_MS);
+	start_streaming(f, 400);
 	alerts_before = f->console.last_seq;
 
 	set_file_size_limit(h->pid, FULL_DISK_LIMIT_BYTES);
@@ -1433,22 +1461,57 @@ static void test_full_disk_degrades_and_recovers(void **state)
 	expect_acked_in_journal(h, 400);
 	console_drain(&f->console, QUIET_MS);
 	crash(h);
+	finish_after_degraded_period(f);
+}
 
-	restart(f, &default_options);
-	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 "
-				"snapshots of another format\n");
-	expect_no_log(h,
-		      NEXT_SEGMENT_MISSING); /* nor the snapshot that ended the degraded period */
-	finish_stream(f);
-	/* The supervisors were told: journal_degraded firing, then resolved (before the crash, or
-	 * by the restarted cadmond, whose engine recovered the open alert). */
-	expect_log(&f->harness,
-		   "journal_degraded resolved (critical): the journal is written again");
+/* How many times needle is in cadmond's log. */
+static unsigned log_count(const struct harness *h, const char *needle)
+{
+	char *text = harness_stderr(h);
+	unsigned count = 0;
+
+	assert_non_null(text);
+	for (const char *at = text; (at = strstr(at, needle)); at += strlen(needle))
+		count++;
+	free(text);
+	return count;
+}
+
+/* The state directory deleted (`rm -rf`) under a running cadmond mid-stream: degraded (no
+ * ack), then, at the retry, made again and locked (a second cadmond is refused), a snapshot of
+ * everything in memory and a new segment written into it, and acknowledging again; each step
+ * logged once. A kill -9 after that restarts from the new directory: the stream finished, the
+ * console has exactly the uninterrupted run's alerts, and journal_degraded firing, resolved. */
+static void test_deleted_state_directory_recovers(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness, second = { 0 };
+	char expected[2 * PATH_MAX + 128];
+
+	start_streaming(f, 400);
+	assert_int_equal(harness_remove_tree(h->state_dir), 0);
+	assert_true(sender_send(&f->sender, 1400));
+	expect_log(h, ": No such file or directory: degraded: events are no longer acknowledged");
+	snprintf(expected, sizeof expected,
+		 "cadmond: error: journal: the state directory %s was deleted or moved away: "
+		 "making it again\n",
+		 h->state_dir);
+	expect_log(h, expected);
+	assert_true(sender_wait_acked(&f->sender, 1400, ACK_TIMEOUT_MS));
+	expect_log(h, "cadmond: journal: writable again after ");
+	assert_int_equal(log_count(h, expected), 1);
+	snprintf(expected, sizeof expected,
+		 "cadmond: journal: the state directory %s made again and locked: writing the "
+		 "state held in memory into it (a snapshot, then a new segment)\n",
+		 h->state_dir);
+	assert_int_equal(log_count(h, expected), 1);
+	snprintf(second.state_dir, sizeof second.state_dir, "%s", h->state_dir);
+	assert_int_equal(harness_start(&second, &default_options), -1); /* the lock is held */
+	harness_cleanup(&second);
 	console_drain(&f->console, QUIET_MS);
-	expect_reference_alerts_and_journal_alert(&f->console);
-	sender_close(&f->sender);
-	assert_int_equal(harness_stop(h), 0);
-	expect_no_log(h, "are missing before"); /* nor does a degraded period */
+	crash(h);
+	finish_after_degraded_period(f);
+	assert_int_equal(stopped_events(h), reference_events);
 }
 
 /* Two cadmonds never share a state directory. */
@@ -1840,12 +1903,7 @@ static void test_kill_after_degraded_snapshot_keeps_alerts(void **state)
 	char before[64];
 	uint64_t alerts_before, alerts_degraded;
 
-	assert_int_equal(harness_start(h, &default_options), 0);
-	console_connect(&f->console, h);
-	sender_connect(&f->sender, h);
-	assert_true(sender_send(&f->sender, 400));
-	assert_true(sender_wait_acked(&f->sender, 400, ACK_TIMEOUT_MS));
-	console_drain(&f->console, QUIET_MS);
+	start_streaming(f, 400);
 	alerts_before = f->console.last_seq;
 	newest_snapshot(h->state_dir, before, sizeof before);
 
@@ -2149,6 +2207,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_disk_degrades_and_recovers, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_start_keeps_state_incomplete,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_state_directory_recovers,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_segment_gap_is_named, fixture_setup,
 						fixture_teardown),

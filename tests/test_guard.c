@@ -421,6 +421,52 @@ static void test_first_line_when_every_slot_is_taken(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* alerts.max_subscribers 1 with two consoles pending (each got the hello): the first to send
+ * its since line is taken; the second, refused when its own would make it a console, is told
+ * so before it is closed, {"error":...} as a refused token is, and counted and logged as a
+ * refusal at accept is. A console whose line stays incomplete past alerts.line_timeout_seconds
+ * is told why it is closed the same way. */
+static void test_console_refused_after_its_hello_is_told(void **state)
+{
+	struct daemon_fixture *f = *state;
+	const struct harness_options options = {
+		.alerts_yaml = "  max_subscribers: 1\n  line_timeout_seconds: 1\n",
+		.extra_yaml = shift_detector_yaml,
+	};
+	char line[LINE_MAX_BYTES];
+	int first, second;
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	first = connect_from(f, "127.0.0.2", f->harness.alerts_port);
+	second = connect_from(f, "127.0.0.3", f->harness.alerts_port);
+	expect_line(first, hello_line);
+	expect_line(second, hello_line);
+	assert_int_equal(harness_send(first, "{\"since\":0}\n"), 0);
+	read_line(first, line); /* served: taken as a console */
+	assert_int_equal(harness_send(second, "{\"since\":0}\n"), 0);
+	expect_line(second,
+		    "{\"error\":\"refused: 1 subscribers connected (alerts.max_subscribers)\"}");
+	assert_true(harness_wait_eof(second, READ_TIMEOUT_MS));
+	expect_log_format(&f->harness,
+			  "cadmond: warning: subscriber 127.0.0.3:%u refused: 1 subscribers "
+			  "connected (alerts.max_subscribers)\n",
+			  local_port(second));
+	expect_metric(&f->harness,
+		      "cadmon_connections_refused_total{port=\"alerts\",reason=\"full\"}", 1);
+
+	assert_int_equal(harness_send(first, "{\"ack\":"), 0);
+	while (harness_read_line(first, line, sizeof line, READ_TIMEOUT_MS) > 0 &&
+	       strstr(line, "{\"error\":") != line)
+		; /* the board and the limit alert before it */
+	assert_string_equal(line, "{\"error\":\"a line incomplete for 1 s "
+				  "(alerts.line_timeout_seconds)\"}");
+	assert_true(harness_wait_eof(first, READ_TIMEOUT_MS));
+	expect_metric(&f->harness,
+		      "cadmon_connections_closed_total{port=\"alerts\",reason=\"line_timeout\"}",
+		      1);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 /* --- per-address caps --- */
 
 /* feed.max_connections_per_address 2: the third connection from one host is refused at once,
@@ -636,6 +682,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bytes_without_a_line_do_not_keep_a_feed,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_first_line_when_every_slot_is_taken,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_console_refused_after_its_hello_is_told,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_feed_per_address_cap, daemon_fixture_setup,
 						daemon_fixture_teardown),

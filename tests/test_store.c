@@ -22,6 +22,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -35,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1640,6 +1642,154 @@ static void run_for(struct fixture *f, int seconds)
 	assert_int_equal(event_base_dispatch(f->base), 0);
 }
 
+/* Run the loop until cond holds, for `seconds` of wall-clock time at most (a degraded store
+ * tries the disk again every STORE_RETRY_SECONDS); the caller asserts cond after. */
+#define RUN_UNTIL_WITHIN(f, cond, seconds)                                                   \
+	do {                                                                                 \
+		struct timespec start_;                                                      \
+		clock_gettime(CLOCK_MONOTONIC, &start_);                                     \
+		while (!(cond) && seconds_since(&start_) < (seconds))                        \
+			event_base_loop((f)->base, EVLOOP_ONCE);                             \
+	} while (0)
+
+/* Whether another open file description holds path's flock (as a second cadmond would find). */
+static bool lock_is_held(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	bool held;
+
+	assert_true(fd >= 0);
+	held = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
+/* Line 1 acknowledged, then the whole state directory removed (`rm -rf`), then line 2 and an
+ * alert: degraded by the segment's lost name, line 1's ack the only one. */
+static void remove_state_directory_under_the_store(struct fixture *f, char *dir, size_t size)
+{
+	const char *reason;
+	char expected[PATH_MAX + 64];
+	uint64_t first = append_line(f, 1);
+
+	RUN_UNTIL(f, f->acked == first);
+	snprintf(dir, size, "%s/state", f->path);
+	assert_int_equal(harness_remove_tree(dir), 0);
+	append_line(f, 2);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON));
+	RUN_UNTIL(f, f->deliveries == 1);
+	assert_true(store_degraded(f->store, &reason));
+	snprintf(expected, sizeof expected,
+		 "cannot fsync the journal in %s: No such file or directory", dir);
+	assert_string_equal(reason, expected);
+	assert_int_equal(f->ack_calls, 1);
+}
+
+/* The whole state directory deleted under the store: degraded as for its segment; the retry
+ * makes the directory again at its path (mode 0700), takes its lock, journals the alert of
+ * the degraded period and writes the snapshot of the state in memory with a new segment, and
+ * acknowledges again. A kill -9 then (a copy recovered) starts from that snapshot. */
+static void test_deleted_state_directory_is_made_again(void **state)
+{
+	struct fixture *f = *state;
+	char dir[PATH_MAX + 16], lock[PATH_MAX + 32];
+	struct recovery_summary summary;
+	struct stat st;
+
+	remove_state_directory_under_the_store(f, dir, sizeof dir);
+	RUN_UNTIL_WITHIN(f, !store_degraded(f->store, NULL), 10);
+	assert_false(store_degraded(f->store, NULL));
+	assert_int_equal(f->ack_calls, 2);
+	assert_int_equal(f->acked, UINT64_MAX);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	snprintf(lock, sizeof lock, "%s/lock", dir);
+	assert_true(lock_is_held(lock));
+	/* record 2 the alert (line 2's record was not synced: rolled back), record 3 its
+	 * segment's end and the snapshot's name, the next segment from record 4 */
+	assert_int_equal(segment_files(f, false), 2);
+	summary = recover_a_copy(f);
+	assert_true(summary.from_snapshot);
+	assert_int_equal(summary.snapshot_index, 3);
+	assert_int_equal(summary.last_index, 3);
+	assert_false(summary.next_segment_missing);
+	assert_int_equal(store_history(f->store)->oldest(store_history(f->store)->ctx), 1);
+	store_finish(f->store);
+}
+
+/* Deleted while the store is idle, nothing failed yet: the stop makes it again and writes the
+ * final snapshot there, not into the deleted directory (rev16b S1: a restart found nothing). */
+static void test_deleted_state_directory_at_stop_is_made_again(void **state)
+{
+	struct fixture *f = *state;
+	char dir[PATH_MAX + 16];
+	struct recovery_summary summary;
+	uint64_t first = append_line(f, 1);
+
+	RUN_UNTIL(f, f->acked == first);
+	snprintf(dir, sizeof dir, "%s/state", f->path);
+	assert_int_equal(harness_remove_tree(dir), 0);
+	assert_false(store_degraded(f->store, NULL));
+	store_finish(f->store);
+	assert_int_equal(access(dir, F_OK), 0);
+	summary = recover_a_copy(f);
+	assert_true(summary.from_snapshot);
+	assert_int_equal(summary.snapshot_index, first + 1); /* the segment's end: its record */
+	assert_int_equal(summary.records_replayed, 0);
+}
+
+/* ... but while another process holds the lock of the directory now at that path (a second
+ * cadmond started on it), the store stays degraded, with that reason: never two writers.
+ * Released, with that process's snapshot left there, still degraded (a restart could take
+ * that snapshot for the state); once that is moved away, the next retry takes the directory
+ * and the store recovers. */
+static void test_state_directory_locked_by_another_stays_degraded(void **state)
+{
+	struct fixture *f = *state;
+	char dir[PATH_MAX + 16], lock[PATH_MAX + 32], expected[3 * PATH_MAX];
+	const char *reason = "";
+	int lock_fd;
+
+	remove_state_directory_under_the_store(f, dir, sizeof dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(lock, sizeof lock, "%s/lock", dir);
+	assert_true((lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0);
+	assert_int_equal(flock(lock_fd, LOCK_EX | LOCK_NB), 0);
+	snprintf(expected, sizeof expected,
+		 "state directory %s is in use by another cadmond (%s/lock is locked)", dir, dir);
+	RUN_UNTIL_WITHIN(f, store_degraded(f->store, &reason) && strcmp(reason, expected) == 0,
+			 10);
+	assert_true(store_degraded(f->store, &reason));
+	assert_string_equal(reason, expected);
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(access(dir, F_OK), 0);
+	snprintf(expected, sizeof expected, "%s/journal", dir);
+	assert_int_equal(access(expected, F_OK), -1); /* nothing written there */
+
+	char other[PATH_MAX + 64];
+
+	snprintf(other, sizeof other, "%s/snapshot-0000000000000009.snap", dir);
+	assert_int_equal(harness_write_file(other, "another's"), 0);
+	close(lock_fd);
+	snprintf(expected, sizeof expected,
+		 "state directory %s holds another's journal or snapshots now (made again by "
+		 "another process?): not written; move them away",
+		 dir);
+	RUN_UNTIL_WITHIN(f, store_degraded(f->store, &reason) && strcmp(reason, expected) == 0,
+			 10);
+	assert_true(store_degraded(f->store, &reason));
+	assert_string_equal(reason, expected);
+	assert_false(lock_is_held(lock));
+
+	assert_int_equal(unlink(other), 0);
+	RUN_UNTIL_WITHIN(f, !store_degraded(f->store, NULL), 10);
+	assert_false(store_degraded(f->store, NULL));
+	assert_int_equal(f->acked, UINT64_MAX);
+	assert_true(lock_is_held(lock));
+	assert_int_equal(segment_files(f, false), 2);
+	store_finish(f->store);
+}
+
 /* segment_max_seconds (10 here): a segment with a line in it is rotated, with a snapshot, once
  * it is that old by the wall clock, however small; the timer is armed again and an empty
  * segment is left as it is when it fires. */
@@ -1953,6 +2103,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_write_degrades_and_cuts_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_segment_degrades, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_state_directory_at_stop_is_made_again,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_state_directory_is_made_again, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_state_directory_locked_by_another_stays_degraded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_drains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_background_snapshot_degrades, setup,
 						teardown),

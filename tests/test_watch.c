@@ -544,9 +544,10 @@ static pid_t serve_script(int listener, const char *text, const char *again, con
 
 /* ---- a refused console ---------------------------------------------------------------------- */
 
-/* A child that plays a cadmond at its alerts.max_subscribers: accepts each connection and closes
- * it at once, for ms; exits with the number of connections it took (at most 255). */
-static pid_t serve_refusals(int listener, int ms)
+/* A child that plays a cadmond at its alerts.max_subscribers: accepts each connection, writes
+ * said to it (NULL: nothing, a refusal at accept) and closes it, for ms; exits with the number
+ * of connections it took (at most 255). */
+static pid_t serve_refusals(int listener, int ms, const char *said)
 {
 	pid_t pid = fork();
 	unsigned taken = 0;
@@ -561,37 +562,43 @@ static pid_t serve_refusals(int listener, int ms)
 			usleep(1000);
 			continue;
 		}
+		if (said && write(fd, said, strlen(said)) < 0)
+			_exit(255);
 		close(fd);
 		taken++;
 	}
 	_exit(taken > 255 ? 255 : (int)taken);
 }
 
-/* A connection closed before cadmond's hello is a refusal: without --reconnect an error (exit
- * 1, said on stderr, not a quiet end of the stream); with it, tried again once a second, not
- * at once (which made thousands of connections a second). */
-static void test_refused_connection(void **state)
+/* cadmon-watch against serve_refusals(said): without --reconnect an error (exit 1, why on
+ * stderr, not a quiet end of the stream); with it, said once and tried again once a second, not
+ * at once (which made thousands of connections a second). why_format has the address's %s;
+ * greeted: said has the hello ("connected to ..." once, before it). */
+static void expect_refusals(const char *said, const char *why_format, bool greeted)
 {
 	uint16_t port;
 	int listener = listen_loopback(&port);
-	char address[64], expected[256], out_path[PATH_MAX], err_path[PATH_MAX], *out, *err;
-	(void)state;
+	char address[64], why[256], expected[512], out_path[PATH_MAX], err_path[PATH_MAX], *out,
+		*err;
 
 	snprintf(address, sizeof(address), "127.0.0.1:%u", port);
-	pid_t server = serve_refusals(listener, 1000);
+	char connected[128] = "";
+
+	if (greeted)
+		snprintf(connected, sizeof(connected),
+			 "cadmon-watch: connected to cadmond 0.2.0 at %s\n", address);
+	snprintf(why, sizeof(why), why_format, address);
+	pid_t server = serve_refusals(listener, 1000, said);
 	const char *const args[] = { "--lines", "--connect", address, NULL };
 	assert_int_equal(run_watch(args, &out, &err), 1);
 	assert_string_equal(out, "");
-	snprintf(expected, sizeof(expected),
-		 "cadmon-watch: %s closed the connection before its hello: refused (a connection "
-		 "limit, e.g. alerts.max_subscribers)\n",
-		 address);
+	snprintf(expected, sizeof(expected), "%scadmon-watch: %s\n", connected, why);
 	assert_string_equal(err, expected);
 	free(out);
 	free(err);
 	assert_int_equal(wait_exit(server), 1);
 
-	server = serve_refusals(listener, 1500);
+	server = serve_refusals(listener, 1500, said);
 	assert_int_equal(harness_temp_file("watch-out", out_path), 0);
 	assert_int_equal(harness_temp_file("watch-err", err_path), 0);
 	const char *const again[] = { "--lines", "--reconnect", "--connect", address, NULL };
@@ -601,15 +608,34 @@ static void test_refused_connection(void **state)
 	wait_exit(watch);
 	assert_in_range(taken, 1, 3); /* at 0, 1 and perhaps 2 s of 1.5 */
 	err = read_file(err_path);
-	snprintf(expected, sizeof(expected),
-		 "cadmon-watch: %s closed the connection before its hello: refused (a connection "
-		 "limit, e.g. alerts.max_subscribers); trying again every 1 s\n",
-		 address);
+	snprintf(expected, sizeof(expected), "%scadmon-watch: %s; trying again every 1 s\n",
+		 connected, why);
 	assert_string_equal(err, expected); /* once */
 	free(err);
 	unlink(out_path);
 	unlink(err_path);
 	close(listener);
+}
+
+/* A connection closed before cadmond's hello is a refusal. */
+static void test_refused_connection(void **state)
+{
+	(void)state;
+	expect_refusals(NULL, "%s closed the connection before its hello: refused (a connection "
+			      "limit, e.g. alerts.max_subscribers)",
+			false);
+}
+
+/* So is one closed after an {"error":...} line (a console refused after its hello: the slots
+ * full when it would be taken, its token, a deadline): said in cadmond's words. */
+static void test_refused_after_the_hello(void **state)
+{
+	(void)state;
+	expect_refusals("{\"hello\":\"cadmond\",\"version\":\"0.2.0\",\"protocol\":2}\n"
+			"{\"error\":\"refused: 1 subscribers connected "
+			"(alerts.max_subscribers)\"}\n",
+			"%s: cadmond: refused: 1 subscribers connected (alerts.max_subscribers)",
+			true);
 }
 
 #define PAIR_FIRING(seq)                                                                           \
@@ -809,6 +835,7 @@ int main(void)
 		cmocka_unit_test(test_keeps_trying_until_cadmond_starts),
 		cmocka_unit_test(test_gives_up_after_timeout),
 		cmocka_unit_test(test_refused_connection),
+		cmocka_unit_test(test_refused_after_the_hello),
 		cmocka_unit_test(test_pair_shows_each_notice_once),
 		cmocka_unit_test(test_pair_resumes_each_instance_after_its_own_seq),
 		cmocka_unit_test(test_long_line_skipped),

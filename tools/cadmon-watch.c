@@ -120,6 +120,8 @@ struct watch_instance {
 	bool failed;          /* finished because of an error */
 	bool outage_reported; /* the status line of this outage was shown */
 	bool greeted;         /* this connection's hello came */
+	char refusal[NET_WHY_MAX]; /* this connection's {"error":...} (cadmond closes it next) */
+	bool refused_last;    /* the last connection was refused: its next hello is not news */
 	unsigned attempts;    /* failed attempts in this outage */
 	char why[NET_WHY_MAX];
 };
@@ -210,9 +212,13 @@ static void handle_hello(struct watch_session *session, struct watch_instance *i
 	int64_t protocol = 0;
 
 	instance->greeted = true;
-	instance->outage_reported = false; /* (a refusal's status line is shown once an outage) */
-	status(session, "connected to %s %s at %s", watch_json_string(object, "hello"),
-	       version ? version : "(unknown version)", instance->address);
+	/* A refusal's status line is shown once an outage; while cadmond refuses this console
+	 * after each hello, the hellos are not told either (the stream's first line ends that). */
+	if (!instance->refused_last) {
+		instance->outage_reported = false;
+		status(session, "connected to %s %s at %s", watch_json_string(object, "hello"),
+		       version ? version : "(unknown version)", instance->address);
+	}
 	if (watch_json_integer(object, "protocol", &protocol) && protocol != 1 && protocol != 2)
 		status(session,
 		       "warning: %s speaks alert protocol %" PRId64
@@ -309,6 +315,8 @@ static void handle_line(struct watch_session *session, struct watch_instance *in
 		json_object_put(object);
 		return;
 	}
+	if (strcmp(first, "error") != 0 && strcmp(first, "hello") != 0)
+		instance->refused_last = false; /* served */
 	if (strcmp(first, "hello") == 0)
 		handle_hello(session, instance, object);
 	else if (strcmp(first, "authenticated") == 0)
@@ -316,8 +324,8 @@ static void handle_line(struct watch_session *session, struct watch_instance *in
 		       watch_json_string(object, "name") ? watch_json_string(object, "name") : "?",
 		       watch_json_string(object, "authenticated"));
 	else if (strcmp(first, "error") == 0 && watch_json_string(object, "error"))
-		status(session, "%s: cadmond: %s", instance->address,
-		       watch_json_string(object, "error"));
+		snprintf(instance->refusal, sizeof(instance->refusal), "%s: cadmond: %s",
+			 instance->address, watch_json_string(object, "error"));
 	watch_board_apply(session->board, (unsigned)(instance - session->instances), object,
 			  &outcome);
 	if (outcome.has_seq && outcome.seq > instance->last_seq)
@@ -446,19 +454,24 @@ static void connected(struct watch_session *session, struct watch_instance *inst
 	}
 	instance->link = WATCH_LINK_UP;
 	instance->greeted = false;
+	instance->refusal[0] = '\0';
 	instance->attempts = 0;
 	watch_reader_reset(&instance->reader);
 	session->dirty = true;
 }
 
 /* The stream ended (eof) or broke: resume it, or this instance is finished. Closed before
- * cadmond's hello, the connection was refused (a slot limit): an error, tried again only after
- * a pause (at once, a refused console would reconnect thousands of times a second). */
+ * cadmond's hello, the connection was refused (a slot limit); after an {"error":...} line, the
+ * console was (a slot limit when it would be taken, its token, a deadline): an error, tried
+ * again only after a pause (at once, a refused console would reconnect thousands of times a
+ * second). */
 static void stream_ended(struct watch_session *session, struct watch_instance *instance, bool eof)
 {
-	bool refused = eof && !instance->greeted;
+	bool refused = eof && (!instance->greeted || instance->refusal[0]);
 
-	if (refused)
+	if (refused && instance->refusal[0])
+		snprintf(instance->why, sizeof(instance->why), "%s", instance->refusal);
+	else if (refused)
 		snprintf(instance->why, sizeof(instance->why),
 			 "%s closed the connection before its hello: refused (a connection limit, "
 			 "e.g. alerts.max_subscribers)",
@@ -472,6 +485,7 @@ static void stream_ended(struct watch_session *session, struct watch_instance *i
 		snprintf(instance->why, sizeof(instance->why), "%s closed the stream",
 			 instance->address);
 	close_link(instance);
+	instance->refused_last = refused;
 	if (!session->keep_trying) {
 		if (!eof || refused)
 			fprintf(stderr, "cadmon-watch: %s\n", instance->why);

@@ -14,6 +14,8 @@
 
 #include <nats/nats.h>
 
+#include "fdio.h"
+
 #define WATCH_NATS_URL_MAX_BYTES 1024
 #define WATCH_NATS_MAX_SERVERS 16
 #define WATCH_NATS_SEQUENCES 65536 /* lines in the pipe whose sequence is kept; more wait */
@@ -35,16 +37,7 @@ struct watch_nats {
 /* All of len bytes to fd (blocking: a console that does not read holds cnats' delivery). */
 static bool write_all(int fd, const char *data, size_t len)
 {
-	while (len > 0) {
-		ssize_t written = write(fd, data, len);
-		if (written < 0 && errno == EINTR)
-			continue;
-		if (written <= 0)
-			return false; /* the read end closed: the console is stopping */
-		data += written;
-		len -= (size_t)written;
-	}
-	return true;
+	return fdio_write_all(fd, data, len) == 0; /* else the read end closed: it is stopping */
 }
 
 /* The stream sequence of the line about to be written, kept until the console takes it;

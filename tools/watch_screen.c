@@ -2,13 +2,13 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "watch_screen.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "watch_text.h"
 
 #define SCREEN_DEFAULT_ROWS 24
@@ -78,17 +78,10 @@ void watch_screen_compose(const struct watch_board *board, const char *header,
 
 /* ---- the terminal ------------------------------------------------------------------------ */
 
+/* A terminal gone: nothing to do about it here (the input's end stops the console). */
 static void write_all(int fd, const char *text, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, text, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		text += n;
-		len -= (size_t)n;
-	}
+	(void)fdio_write_all(fd, text, len);
 }
 
 int watch_screen_open(struct watch_screen *screen, int fd)

@@ -693,6 +693,18 @@ bool journal_drop_unlinked_segment(struct journal *journal)
 	return true;
 }
 
+void journal_forget_files(struct journal *journal, bool snapshots_too)
+{
+	journal_abandon_segment(journal);
+	journal->closed_count = 0;
+	journal->alert_count = 0;
+	recount_alert_bytes(journal);
+	if (snapshots_too) {
+		journal->snapshot_count = 0;
+		journal->stamped_index = 0;
+	}
+}
+
 /* Delete snapshots beyond the JOURNAL_SNAPSHOTS_KEPT newest. */
 static void retain_snapshots(struct journal *journal, struct journal_retained *retained)
 {

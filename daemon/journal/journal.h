@@ -195,6 +195,15 @@ void journal_abandon_segment(struct journal *journal);
 bool journal_drop_unlinked_segment(struct journal *journal);
 
 /**
+ * The state directory (or only its journal directory: snapshots_too false) was deleted or
+ * moved away, and the statedir now holds a new, empty one (statedir_reopen): forget the old
+ * one's files. The open segment is abandoned, the closed segments and the alert index (whose
+ * records were in them) emptied, with snapshots_too the snapshots too. Record indexes go on
+ * from where they are. After journal_rollback() (the batch empty, no rotation's sync pending).
+ */
+void journal_forget_files(struct journal *journal, bool snapshots_too);
+
+/**
  * Write a snapshot of engine named by the last record index written and stamped next (the
  * batch must be empty and synced); one of that record known to be stamped otherwise is
  * rewritten in place. 0, or -errno (-EEXIST: that snapshot exists already, so stamped).

@@ -59,6 +59,17 @@ static int open_directory(int at_fd, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
+/* DIR/journal, created if missing: its fd, or -errno with the reason in why. */
+static int open_journal(const struct statedir *dir, char *why, size_t why_size)
+{
+	int rc;
+
+	if ((rc = make_directory(dir->fd, "journal")) < 0 ||
+	    (rc = open_directory(dir->fd, "journal")) < 0)
+		snprintf(why, why_size, "cannot create %s/journal: %s", dir->path, strerror(-rc));
+	return rc;
+}
+
 /* Take DIR/lock without waiting: another cadmond on the same directory makes this fail. */
 static int take_lock(struct statedir *dir, char *why, size_t why_size)
 {
@@ -81,6 +92,29 @@ static int take_lock(struct statedir *dir, char *why, size_t why_size)
 	return -errno;
 }
 
+static int sync_directory(int dir_fd);
+
+/* fsync the directory that holds path's last component (a parent that cannot be opened, say
+ * not readable, is left: best effort). 0 or -errno. */
+static int sync_parent(const char *path)
+{
+	char parent[STATEDIR_PATH_MAX];
+	char *slash;
+	int fd, rc;
+
+	snprintf(parent, sizeof parent, "%s", path);
+	slash = strrchr(parent, '/');
+	if (!slash)
+		snprintf(parent, sizeof parent, ".");
+	else
+		slash[slash == parent] = '\0'; /* "/x": "/" */
+	if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	rc = sync_directory(fd);
+	close(fd);
+	return rc;
+}
+
 int statedir_open(struct statedir *dir, const char *path, char *why, size_t why_size)
 {
 	int rc;
@@ -95,18 +129,90 @@ int statedir_open(struct statedir *dir, const char *path, char *why, size_t why_
 		return rc;
 	}
 	dir->fd = rc;
-	if ((rc = take_lock(dir, why, why_size)) < 0)
+	if ((rc = take_lock(dir, why, why_size)) < 0 || (rc = open_journal(dir, why, why_size)) < 0)
 		goto fail;
-	if ((rc = make_directory(dir->fd, "journal")) < 0 ||
-	    (rc = open_directory(dir->fd, "journal")) < 0) {
-		snprintf(why, why_size, "cannot create %s/journal: %s", path, strerror(-rc));
+	dir->journal_fd = rc;
+	/* the entries made (or found) durable before anything is written: the journal's in the
+	 * state directory, the state directory's in its parent; else a power loss could take a
+	 * directory made at the first start, or made again (statedir_reopen), with everything
+	 * acknowledged in it (rev16b M1) */
+	if ((rc = sync_directory(dir->fd)) < 0 || (rc = sync_parent(path)) < 0) {
+		snprintf(why, why_size, "cannot fsync state directory %s: %s", path, strerror(-rc));
 		goto fail;
 	}
-	dir->journal_fd = rc;
 	return 0;
 fail:
 	statedir_close(dir);
 	return rc;
+}
+
+/* Whether the directory open on fd still has a name, and at_fd/name is that name. */
+static bool still_named(int fd, int at_fd, const char *name)
+{
+	struct stat held, named;
+
+	return fstat(fd, &held) == 0 && held.st_nlink > 0 && fstatat(at_fd, name, &named, 0) == 0 &&
+	       held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}
+
+enum statedir_place statedir_where(const struct statedir *dir)
+{
+	if (!still_named(dir->fd, AT_FDCWD, dir->path))
+		return STATEDIR_GONE;
+	if (!still_named(dir->journal_fd, dir->fd, "journal"))
+		return STATEDIR_JOURNAL_GONE;
+	return STATEDIR_IN_PLACE;
+}
+
+/* 1 when dir holds a segment or a snapshot, 0 when none, or -errno. */
+static int holds_state(const struct statedir *dir)
+{
+	struct statedir_files files;
+	int rc = statedir_list(dir, &files);
+
+	if (rc == 0) {
+		rc = files.segment_count > 0 || files.snapshot_count > 0;
+		statedir_files_free(&files);
+	}
+	return rc;
+}
+
+int statedir_reopen(struct statedir *dir, enum statedir_place place, char *why, size_t why_size)
+{
+	struct statedir fresh;
+	int rc;
+
+	if (place == STATEDIR_JOURNAL_GONE) {
+		if ((rc = open_journal(dir, why, why_size)) < 0)
+			return rc;
+		int synced = sync_directory(dir->fd); /* the new journal's entry */
+		if (synced < 0) {
+			snprintf(why, why_size, "cannot fsync state directory %s: %s", dir->path,
+				 strerror(-synced));
+			close(rc);
+			return synced;
+		}
+		close(dir->journal_fd);
+		dir->journal_fd = rc;
+		return 0;
+	}
+	if ((rc = statedir_open(&fresh, dir->path, why, why_size)) < 0)
+		return rc;
+	if ((rc = holds_state(&fresh)) != 0) {
+		if (rc > 0)
+			snprintf(why, why_size,
+				 "state directory %s holds another's journal or snapshots now "
+				 "(made again by another process?): not written; move them away",
+				 dir->path);
+		else
+			snprintf(why, why_size, "cannot list state directory %s: %s", dir->path,
+				 strerror(-rc));
+		statedir_close(&fresh);
+		return rc > 0 ? -EEXIST : rc;
+	}
+	statedir_close(dir); /* the old one's lock too: no file of it is written any more */
+	*dir = fresh;
+	return 0;
 }
 
 void statedir_close(struct statedir *dir)

@@ -59,6 +59,31 @@ int statedir_resolve(const struct config *config, char *path, size_t size, char 
  */
 int statedir_open(struct statedir *dir, const char *path, char *why, size_t why_size);
 
+/* Whether the directories held are still where dir->path says. */
+enum statedir_place {
+	STATEDIR_IN_PLACE,
+	STATEDIR_JOURNAL_GONE, /* DIR/journal deleted or renamed away (DIR is in place) */
+	STATEDIR_GONE,	       /* DIR deleted or renamed away (another may be there now) */
+};
+
+/**
+ * Whether dir->path still names the directory held (same device and inode, not deleted), and
+ * DIR/journal the journal directory held. Only stats: nothing is changed.
+ */
+enum statedir_place statedir_where(const struct statedir *dir);
+
+/**
+ * After statedir_where() said place (not STATEDIR_IN_PLACE): make dir whole again at its path.
+ * STATEDIR_JOURNAL_GONE: DIR/journal created again. STATEDIR_GONE: dir->path opened as
+ * statedir_open() does (created with mode 0700, DIR/lock taken without waiting, DIR/journal
+ * created), then the old directory closed (its lock released) and the new one held instead.
+ * 0; or -errno with the reason in why and dir unchanged: -EWOULDBLOCK when another process
+ * holds the new DIR/lock (never two writers); -EEXIST when it holds a segment or snapshot
+ * already (another's, say a cadmond that started there and stopped: a restart could recover
+ * its state rather than ours, so nothing is written there).
+ */
+int statedir_reopen(struct statedir *dir, enum statedir_place place, char *why, size_t why_size);
+
 /** Unlock and close. Safe after any statedir_open(), failed or not, and twice. */
 void statedir_close(struct statedir *dir);
 

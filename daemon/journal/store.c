@@ -85,6 +85,11 @@ struct store {
 	uint64_t newest_delivered;
 	enum store_state state;
 	char degraded_reason[STORE_REASON_MAX];
+	/* the state directory deleted or moved away, as said in this degraded period's log */
+	bool dir_gone_said;	/* noticed */
+	bool dir_refused;	/* a new one could not be had at the last try (its lock held by
+				 * another): said in its own words, once a reason */
+	char dir_gone_reason[STORE_REASON_MAX]; /* degraded_reason before a refusal replaced it */
 	struct log_limit disk_log;
 	struct log_limit bound_log; /* STORE_UNSYNCED_MAX_BYTES reached */
 	struct store_stats stats;
@@ -265,6 +270,7 @@ static void set_state(struct store *store, enum store_state to)
 	case STORE_DEGRADED:
 		store->degraded_since_ms = hostclock_monotonic_ms();
 		store->stats.degraded_periods++;
+		store->dir_gone_said = false;
 		evtimer_del(store->sync_timer);
 		arm_retry_timer(store);
 		break;
@@ -333,6 +339,47 @@ static void enter_degraded(struct store *store, const char *what, int rc)
 	sd_notifyf(0, "STATUS=degraded: %s", store->degraded_reason);
 }
 
+/*
+ * The state directory (or its journal directory) deleted or moved away while cadmond held it:
+ * made again at its path and locked (statedir_reopen), the old one's files forgotten; the
+ * checkpoint of leave_degraded then puts everything in memory into it. Never while another
+ * process holds the new lock: then still degraded, that reason shown. Each step logged once in
+ * a degraded period. 0 (in place, or made again) or -errno.
+ */
+static int follow_state_directory(struct store *store)
+{
+	enum statedir_place place = statedir_where(&store->dir);
+	const char *what = place == STATEDIR_GONE ? "state directory" : "journal directory in";
+	char why[STORE_REASON_MAX];
+	int rc;
+
+	store->dir_refused = false;
+	if (place == STATEDIR_IN_PLACE)
+		return 0;
+	if (!store->dir_gone_said) {
+		log_msg(LOG_ERR, "journal: the %s %s was deleted or moved away: making it again",
+			what, store->dir.path);
+		memcpy(store->dir_gone_reason, store->degraded_reason,
+		       sizeof store->dir_gone_reason);
+	}
+	store->dir_gone_said = true;
+	if ((rc = statedir_reopen(&store->dir, place, why, sizeof why)) < 0) {
+		if (strcmp(why, store->degraded_reason) != 0) /* each reason once */
+			log_msg(LOG_ERR, "journal: %s: still degraded; trying again every %d s",
+				why, STORE_RETRY_SECONDS);
+		store->dir_refused = true;
+		snprintf(store->degraded_reason, sizeof store->degraded_reason, "%s", why);
+		return rc;
+	}
+	memcpy(store->degraded_reason, store->dir_gone_reason, sizeof store->degraded_reason);
+	journal_forget_files(store->journal, place == STATEDIR_GONE);
+	log_msg(LOG_NOTICE,
+		"journal: the %s %s made again and locked: writing the state held in memory "
+		"into it (a snapshot, then a new segment)",
+		what, store->dir.path);
+	return 0;
+}
+
 /* Back from degraded: the segment cut back to what was synced, the alerts delivered meanwhile
  * journaled (fsynced), then a snapshot of everything processed meanwhile and a new segment.
  * In that order: a crash right after the snapshot must find those alerts in the journal, as
@@ -343,7 +390,7 @@ static int leave_degraded(struct store *store)
 	int rc;
 
 	snapshot_wait(store);
-	if ((rc = journal_rollback(journal)) < 0)
+	if ((rc = journal_rollback(journal)) < 0 || (rc = follow_state_directory(store)) < 0)
 		return rc;
 	/* deleted while degraded (or what degraded it): what goes on goes to a new segment */
 	journal_drop_unlinked_segment(journal);
@@ -363,8 +410,9 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *ctx)
 	(void)fd;
 	(void)what;
 	if ((rc = leave_degraded(store)) < 0) {
-		log_limited(&store->disk_log, LOG_WARNING, "journal: still degraded: %s",
-			    strerror(-rc));
+		if (!store->dir_refused) /* else said once, in its own words */
+			log_limited(&store->disk_log, LOG_WARNING, "journal: still degraded: %s",
+				    strerror(-rc));
 		arm_retry_timer(store);
 		return;
 	}
@@ -1547,6 +1595,10 @@ static void log_commit_stats(const struct store *store)
 void store_finish(struct store *store)
 {
 	snapshot_wait_for(store, false);
+	/* deleted or moved away while nothing failed yet (idle, fsync: none): made again first,
+	 * so that the final snapshot does not go into a directory no longer there (rev16b S1) */
+	if (store->state == STORE_NORMAL && statedir_where(&store->dir) != STATEDIR_IN_PLACE)
+		enter_degraded(store, "reach", -ENOENT);
 	bool journaling = store->state == STORE_NORMAL ||
 			  (store->state == STORE_DEGRADED && leave_degraded(store) == 0);
 	int rc;
