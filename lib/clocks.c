@@ -271,22 +271,31 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 	return source;
 }
 
+/* The index of the source named name; clocks->count when there is none. */
+static uint32_t index_of(const struct clocks *clocks, const char *name)
+{
+	uint32_t i = 0;
+
+	while (i < clocks->count && strcmp(clocks->sources[i].name, name) != 0)
+		i++;
+	return i;
+}
+
 const struct clocks_source *clocks_find(const struct clocks *clocks, const char *name)
 {
-	for (uint32_t i = 0; i < clocks->count; i++)
-		if (strcmp(clocks->sources[i].name, name) == 0)
-			return &clocks->sources[i];
-	return NULL;
+	uint32_t i = index_of(clocks, name);
+
+	return i < clocks->count ? &clocks->sources[i] : NULL;
 }
 
 bool clocks_drop(struct clocks *clocks, const char *name)
 {
-	for (uint32_t i = 0; i < clocks->count; i++)
-		if (strcmp(clocks->sources[i].name, name) == 0) {
-			remove_at(clocks, i);
-			return true;
-		}
-	return false;
+	uint32_t i = index_of(clocks, name);
+
+	if (i == clocks->count)
+		return false;
+	remove_at(clocks, i);
+	return true;
 }
 
 void clocks_heard(struct clocks_source *source, int64_t heard_ms)
@@ -834,14 +843,11 @@ int clocks_load_too_late(struct clocks *clocks, struct codec_reader *reader)
 	for (uint32_t i = 0; i < count; i++) {
 		codec_get_string(reader, name, sizeof(name));
 		int64_t too_late_ms = codec_get_i64(reader);
-		struct clocks_source *source = NULL;
-		for (uint32_t k = 0; k < clocks->count && !source; k++)
-			if (strcmp(clocks->sources[k].name, name) == 0)
-				source = &clocks->sources[k];
-		if (reader->failed || !source || source->too_late_ms != INT64_MIN ||
-		    too_late_ms == INT64_MIN)
+		uint32_t k = index_of(clocks, name);
+		if (reader->failed || k == clocks->count ||
+		    clocks->sources[k].too_late_ms != INT64_MIN || too_late_ms == INT64_MIN)
 			return -EINVAL; /* an unknown source, one named twice, or no time */
-		source->too_late_ms = too_late_ms;
+		clocks->sources[k].too_late_ms = too_late_ms;
 	}
 	return 0;
 }
