@@ -506,15 +506,13 @@ static void cadmond_control(void *ctx, const struct control *control)
 static void cadmond_hold_recovered_sources(struct cadmond *cadmond)
 {
 	size_t count = engine_source_count(cadmond->engine), held = 0;
-	char (*names)[CLOCKS_NAME_MAX + 1] = calloc(count ? count : 1, sizeof *names);
 	struct engine_origin origin = { .named = true, .received_ms = hostclock_wall_ms() };
 	struct engine_source_info info;
 	struct engine_verdict verdict;
 
-	if (engine_stats(cadmond->engine)->buffered == 0) {
-		free(names);
+	if (engine_stats(cadmond->engine)->buffered == 0)
 		return; /* nothing waits: no record journaled at an ordinary start */
-	}
+	char (*names)[CLOCKS_NAME_MAX + 1] = calloc(count ? count : 1, sizeof *names);
 	if (!names)
 		return; /* out of memory: released at the first tick, as before */
 	for (size_t i = 0; i < count; i++) { /* first: a heartbeat may reorder the clocks */

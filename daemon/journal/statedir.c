@@ -92,7 +92,10 @@ static int take_lock(struct statedir *dir, char *why, size_t why_size)
 	return -errno;
 }
 
-static int sync_directory(int dir_fd);
+static int sync_directory(int dir_fd)
+{
+	return fsync(dir_fd) < 0 ? -errno : 0;
+}
 
 /* fsync the directory that holds path's last component (a parent that cannot be opened, say
  * not readable, is left: best effort). 0 or -errno. */
@@ -345,10 +348,6 @@ bool statedir_unlinked(int fd)
 	return fstat(fd, &st) == 0 && st.st_nlink == 0;
 }
 
-static int sync_directory(int dir_fd)
-{
-	return fsync(dir_fd) < 0 ? -errno : 0;
-}
 
 /* Write data to a new file at_fd/name and fsync it. */
 struct whole_buffer {
